@@ -1,0 +1,257 @@
+//! Parsing of the attribute arguments. Each value is checked on its own and kept with the span
+//! of its token, so later checks can point at it; cross-argument checks live in validate.rs.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, Ident, Lit, LitStr, Token, token};
+
+/// Span levels, as written in `level = "..."`.
+pub(crate) const LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
+/// Alert severities, as written in `alert = "..."`.
+pub(crate) const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
+/// Every argument name, in the order error messages list them.
+pub(crate) const ARGUMENTS: [&str; 5] = ["name", "level", "fields", "crate", "alert"];
+
+/// The parsed arguments. Every value carries the span of its key, for later errors.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub name: Attr<LitStr>,
+    pub level: Attr<Ident>,
+    pub fields: Attr<TokenStream>,
+    pub krate: Attr<syn::Path>,
+    pub alert: Attr<Ident>,
+}
+
+/// A set-once argument: a second `set` is a "duplicate argument" error at the second key.
+pub(crate) struct Attr<T> {
+    pub value: Option<(T, Span)>,
+}
+
+impl<T> Default for Attr<T> {
+    fn default() -> Self {
+        Attr { value: None }
+    }
+}
+
+impl<T> Attr<T> {
+    fn set(&mut self, key: &Ident, value: T) -> syn::Result<()> {
+        if self.value.is_some() {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("duplicate argument `{key}`"),
+            ));
+        }
+        self.value = Some((value, key.span()));
+        Ok(())
+    }
+
+    pub fn get(&self) -> Option<&T> {
+        self.value.as_ref().map(|(v, _)| v)
+    }
+
+    pub fn span(&self) -> Option<Span> {
+        self.value.as_ref().map(|(_, s)| *s)
+    }
+}
+
+/// One argument as written: `key`, `key = value` or `key(...)`.
+struct RawArg {
+    key: Ident,
+    value: RawValue,
+}
+
+enum RawValue {
+    None,
+    Expr(Expr),
+    List(token::Paren, TokenStream),
+}
+
+impl Parse for RawArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        // `parse_any` accepts keywords, so `crate = "..."` parses as a key.
+        let key = Ident::parse_any(input)?;
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            RawValue::Expr(input.parse()?)
+        } else if input.peek(token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            RawValue::List(paren, content.parse()?)
+        } else {
+            RawValue::None
+        };
+        Ok(RawArg { key, value })
+    }
+}
+
+/// Parses the whole argument list, reporting every bad argument at once.
+pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    let raw =
+        syn::parse::Parser::parse2(Punctuated::<RawArg, Token![,]>::parse_terminated, tokens)?;
+    let mut args = Args::default();
+    let mut errors: Option<syn::Error> = None;
+    for arg in raw {
+        if let Err(e) = apply(&mut args, arg) {
+            match &mut errors {
+                Some(all) => all.combine(e),
+                None => errors = Some(e),
+            }
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(args),
+    }
+}
+
+fn apply(args: &mut Args, arg: RawArg) -> syn::Result<()> {
+    let key = &arg.key;
+    match key.to_string().as_str() {
+        "name" => {
+            let name = string_value(&arg, "name = \"on_message\"")?;
+            if name.value().trim().is_empty() {
+                return Err(syn::Error::new(name.span(), "`name` must not be empty"));
+            }
+            args.name.set(key, name)
+        }
+        "level" => {
+            let level = string_value(&arg, "level = \"debug\"")?;
+            let ident = one_of(&level, &LEVELS, "level")?;
+            args.level.set(key, ident)
+        }
+        "alert" => {
+            let severity = string_value(&arg, "alert = \"critical\"")?;
+            let ident = one_of(&severity, &SEVERITIES, "alert severity")?;
+            args.alert.set(key, ident)
+        }
+        "crate" => {
+            let path = string_value(&arg, "crate = \"my_reexports::ws_observe\"")?;
+            let parsed = path.parse::<syn::Path>().map_err(|_| {
+                syn::Error::new(
+                    path.span(),
+                    format!(
+                        "`crate` must be a path such as `::ws_observe`, not `{}`",
+                        path.value()
+                    ),
+                )
+            })?;
+            args.krate.set(key, parsed)
+        }
+        "fields" => match arg.value {
+            RawValue::List(_, tokens) => {
+                let fields = syn::parse::Parser::parse2(
+                    Punctuated::<Field, Token![,]>::parse_terminated,
+                    tokens,
+                )?;
+                args.fields.set(key, fields.to_token_stream())
+            }
+            _ => Err(syn::Error::new(
+                key.span(),
+                "`fields` takes a list: `fields(user = %user.id, room = room_id)`",
+            )),
+        },
+        other => Err(syn::Error::new(
+            key.span(),
+            format!(
+                "unknown argument `{other}`; expected one of {}",
+                ARGUMENTS.map(|a| format!("`{a}`")).join(", ")
+            ),
+        )),
+    }
+}
+
+/// The string literal of `key = "..."`, or an error that shows the expected form.
+fn string_value(arg: &RawArg, example: &str) -> syn::Result<LitStr> {
+    let key = &arg.key;
+    match &arg.value {
+        RawValue::Expr(Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        })) => Ok(s.clone()),
+        RawValue::Expr(other) => Err(syn::Error::new(
+            other.span(),
+            format!("expected a string literal for `{key}`, as in `{example}`"),
+        )),
+        RawValue::None | RawValue::List(..) => {
+            let span = match &arg.value {
+                RawValue::List(paren, _) => paren.span.join(),
+                _ => key.span(),
+            };
+            let listed = match key.to_string().as_str() {
+                "alert" => format!("; expected one of {}", quoted(&SEVERITIES)),
+                "level" => format!("; expected one of {}", quoted(&LEVELS)),
+                _ => String::new(),
+            };
+            Err(syn::Error::new(
+                span,
+                format!("missing value for `{key}`: write `{example}`{listed}"),
+            ))
+        }
+    }
+}
+
+/// Checks that `lit` is one of `choices` and returns it as an identifier with the literal's span.
+fn one_of(lit: &LitStr, choices: &[&str], what: &str) -> syn::Result<Ident> {
+    let value = lit.value();
+    if choices.contains(&value.as_str()) {
+        Ok(Ident::new(&value, lit.span()))
+    } else {
+        Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "unknown {what} `{value}`; expected one of {}",
+                quoted(choices)
+            ),
+        ))
+    }
+}
+
+fn quoted(choices: &[&str]) -> String {
+    let quoted: Vec<String> = choices.iter().map(|c| format!("`{c}`")).collect();
+    quoted.join(", ")
+}
+
+/// One entry of `fields(...)`, in `tracing`'s span field syntax: `a.b = expr`, `a = %expr`,
+/// `a = ?expr`, `"a.b" = expr`, or a bare `name` (records the variable of that name).
+struct Field {
+    tokens: TokenStream,
+}
+
+impl Parse for Field {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut tokens = TokenStream::new();
+        if input.peek(Token![%]) || input.peek(Token![?]) {
+            // `%name` / `?name` shorthand.
+            let sigil: proc_macro2::TokenTree = input.parse()?;
+            tokens.extend([sigil]);
+        }
+        if input.peek(LitStr) {
+            input.parse::<LitStr>()?.to_tokens(&mut tokens);
+        } else {
+            let key = Punctuated::<Ident, Token![.]>::parse_separated_nonempty_with(
+                input,
+                Ident::parse_any,
+            )?;
+            key.to_tokens(&mut tokens);
+        }
+        if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?.to_tokens(&mut tokens);
+            if input.peek(Token![%]) {
+                input.parse::<Token![%]>()?.to_tokens(&mut tokens);
+            } else if input.peek(Token![?]) {
+                input.parse::<Token![?]>()?.to_tokens(&mut tokens);
+            }
+            input.parse::<Expr>()?.to_tokens(&mut tokens);
+        }
+        Ok(Field { tokens })
+    }
+}
+
+impl ToTokens for Field {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.tokens.to_tokens(tokens);
+    }
+}

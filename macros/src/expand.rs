@@ -1,0 +1,202 @@
+//! Code generation: the few lines wrapped around the user's body. Everything with meaning
+//! (metric cells, span fields, classification) lives in the runtime and is reached through
+//! `<crate>::__private`, so this file only arranges calls.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Block, Expr, ItemFn, LitStr, ReturnType, Stmt, Type, parse_quote};
+
+use crate::args::Args;
+
+pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
+    let krate: syn::Path = args
+        .krate
+        .get()
+        .cloned()
+        .unwrap_or_else(|| parse_quote!(::ws_observe));
+    let private = quote!(#krate::__private);
+    let name = match args.name.get() {
+        Some(name) => name.clone(),
+        None => LitStr::new(
+            &function.sig.ident.unraw_string(),
+            function.sig.ident.span(),
+        ),
+    };
+    let level = match args.level.get() {
+        Some(level) => format_ident!("{}", level.to_string().to_uppercase(), span = level.span()),
+        None => format_ident!("INFO"),
+    };
+    let severity = match args.alert.get() {
+        Some(severity) => {
+            let variant = format_ident!(
+                "{}",
+                capitalize(&severity.to_string()),
+                span = severity.span()
+            );
+            quote!(::core::option::Option::Some(#private::Severity::#variant))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let fields = args
+        .fields
+        .get()
+        .filter(|f| !f.is_empty())
+        .map(|f| quote!(, #f));
+
+    // Locals get mixed-site hygiene: the user's body can neither see nor shadow them.
+    let guard = syn::Ident::new("__ws_guard", Span::mixed_site());
+    let result = syn::Ident::new("__ws_result", Span::mixed_site());
+
+    let meta = quote! {
+        static __WS_META: #private::HandlerMeta =
+            #private::HandlerMeta::new(#name, ::core::module_path!(), #severity);
+    };
+    let start = quote! {
+        let #guard = __WS_META.start(#private::handler_span!(#private::Level::#level, #name #fields));
+    };
+    let finish = quote! {
+        #guard.finish({
+            #[allow(unused_imports)]
+            use #private::{ClassifyAny as _, ClassifyDisplay as _, ClassifyResult as _, ClassifyStdError as _};
+            (&&&#private::Classify(&#result)).__ws_classify()
+        });
+        #result
+    };
+
+    let body = &function.block;
+    let new_body: Block = if function.sig.asyncness.is_some() {
+        let fake_return = fake_return_edge(&function.sig.output);
+        let stmts = &body.stmts;
+        parse_quote! {{
+            #meta
+            #start
+            let (#result, #guard) = #private::instrument(#guard, async move {
+                #fake_return
+                #(#stmts)*
+            }).await;
+            #finish
+        }}
+    } else if let Some((leading, boxed_future)) = boxed_async_block(body) {
+        // `#[async_trait]` (and hand-written `Box::pin(async move { .. })` bodies): the work
+        // happens when the boxed future runs, so the call is measured inside it, not around
+        // the boxing.
+        let (pin_fn, inner) = boxed_future;
+        parse_quote! {{
+            #meta
+            #(#leading)*
+            #pin_fn(async move {
+                #start
+                let (#result, #guard) = #private::instrument(#guard, #inner).await;
+                #finish
+            })
+        }}
+    } else {
+        let fake_return = fake_return_edge(&function.sig.output);
+        let stmts = &body.stmts;
+        parse_quote! {{
+            #meta
+            #start
+            let #result = #guard.in_scope(move || {
+                #fake_return
+                #(#stmts)*
+            });
+            #finish
+        }}
+    };
+    *function.block = new_body;
+    quote!(#function)
+}
+
+/// A never-taken `return` of the declared type, first in the closure or async block that holds
+/// the body: it fixes the block's return type before the body is checked, so `?` and
+/// `.into()` infer exactly as in the original function (the trick tracing-attributes calls
+/// the "fake return edge"). `impl Trait` cannot be named in a `let`, so it becomes `_`.
+fn fake_return_edge(output: &ReturnType) -> TokenStream {
+    let mut ty: Type = match output {
+        ReturnType::Default => parse_quote!(()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    ImplTraitToInfer.visit_type_mut(&mut ty);
+    let span = ty.span();
+    quote_spanned! {span=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let __ws_fake_return: #ty = loop {};
+            return __ws_fake_return;
+        }
+    }
+}
+
+struct ImplTraitToInfer;
+
+impl VisitMut for ImplTraitToInfer {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::ImplTrait(impl_trait) = ty {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](impl_trait.span()),
+            });
+        } else {
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+}
+
+/// Recognises a body whose last expression is `Box::pin(async move { .. })` (what
+/// `#[async_trait]` generates). Returns the statements before it, and the `Box::pin` path with
+/// the async block.
+fn boxed_async_block(body: &Block) -> Option<(&[Stmt], (&Expr, &Expr))> {
+    let (last, leading) = body.stmts.split_last()?;
+    let Stmt::Expr(Expr::Call(call), None) = last else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let is_box_pin = segments.len() >= 2
+        && segments[segments.len() - 2] == "Box"
+        && segments[segments.len() - 1] == "pin";
+    if !is_box_pin || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first()? {
+        inner @ Expr::Async(_) => Some((leading, (&*call.func, inner))),
+        _ => None,
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+trait UnrawString {
+    fn unraw_string(&self) -> String;
+}
+
+impl UnrawString for syn::Ident {
+    /// `r#type` is named `type` in metrics and spans.
+    fn unraw_string(&self) -> String {
+        let s = self.to_string();
+        s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+    }
+}

@@ -1,0 +1,322 @@
+//! Configuration: read from the environment, adjusted by a builder, validated before anything
+//! starts. The builder wins over the environment, which wins over the defaults.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::metrics::ServeError;
+
+/// The default `/metrics` address: loopback only, so metrics are never public by accident.
+pub const DEFAULT_METRICS_ADDR: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
+
+/// Environment variables read by [`Config::from_env`].
+pub mod vars {
+    /// `/metrics` listener address; `off` disables it; port 0 picks a free port.
+    pub const METRICS_ADDR: &str = "WS_OBSERVE_METRICS_ADDR";
+    /// Bearer token required on `/metrics`.
+    pub const METRICS_TOKEN: &str = "WS_OBSERVE_METRICS_TOKEN";
+    /// Log and span filter, `tracing-subscriber`'s `EnvFilter` syntax.
+    pub const RUST_LOG: &str = "RUST_LOG";
+    /// `json` (default) or `pretty`.
+    pub const LOG_FORMAT: &str = "WS_OBSERVE_LOG_FORMAT";
+}
+
+/// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// A variable (or builder value) could not be parsed.
+    #[error("invalid value `{value}` for {var}: {expected}")]
+    InvalidValue {
+        /// The environment variable the value belongs to.
+        var: &'static str,
+        /// The value as given.
+        value: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// `init()` was already called in this process (the global subscriber cannot be replaced).
+    #[error(
+        "ws-observe is already initialized: call `runtime::init()` once per process and keep its guard"
+    )]
+    AlreadyInitialized,
+    /// Another global `tracing` subscriber is installed.
+    #[error(
+        "a global tracing subscriber is already installed; ws-observe needs to install its own"
+    )]
+    SubscriberAlreadySet(#[source] tracing::subscriber::SetGlobalDefaultError),
+    /// The `/metrics` listener could not start.
+    #[error("{source} (from {var}={addr})")]
+    Metrics {
+        /// The variable that set the address.
+        var: &'static str,
+        /// The address that failed.
+        addr: SocketAddr,
+        /// What failed.
+        #[source]
+        source: ServeError,
+    },
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One JSON object per line, for ELK and Loki.
+    #[default]
+    Json,
+    /// Human-readable multi-line output, for a terminal.
+    Pretty,
+}
+
+/// Everything [`init`](crate::init) sets up.
+///
+/// ```no_run
+/// use ws_observe_runtime::Config;
+/// # fn main() -> Result<(), ws_observe_runtime::InitError> {
+/// let _telemetry = Config::from_env()?
+///     .set_metrics_addr("127.0.0.1:0".parse().unwrap())
+///     .set_log_filter("info,my_app=debug")?
+///     .init()?;
+/// # Ok(()) }
+/// ```
+pub struct Config {
+    pub(crate) metrics_addr: Option<SocketAddr>,
+    pub(crate) metrics_token: Option<String>,
+    pub(crate) log_filter: String,
+    pub(crate) log_format: LogFormat,
+    pub(crate) log_writer: Option<Box<dyn Write + Send>>,
+}
+
+impl Default for Config {
+    /// The defaults, ignoring the environment: `/metrics` on 127.0.0.1:9464 without a token,
+    /// JSON logs at `info` on stdout.
+    fn default() -> Self {
+        Config {
+            metrics_addr: Some(DEFAULT_METRICS_ADDR),
+            metrics_token: None,
+            log_filter: "info".to_owned(),
+            log_format: LogFormat::Json,
+            log_writer: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("metrics_addr", &self.metrics_addr)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("log_filter", &self.log_filter)
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The defaults overridden by the process environment.
+    pub fn from_env() -> Result<Self, InitError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The defaults overridden by variables from `lookup` (a name → value function), for
+    /// configuration kept somewhere else than the environment, and for tests.
+    ///
+    /// ```
+    /// use ws_observe_runtime::Config;
+    /// let err = Config::from_vars(|name| (name == "WS_OBSERVE_METRICS_ADDR").then(|| "nope".into()))
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("WS_OBSERVE_METRICS_ADDR"));
+    /// ```
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, InitError> {
+        let mut config = Config::default();
+        if let Some(value) = lookup(vars::METRICS_ADDR) {
+            config.metrics_addr = parse_metrics_addr(&value)?;
+        }
+        if let Some(value) = lookup(vars::METRICS_TOKEN) {
+            config = config.set_metrics_token(value)?;
+        }
+        if let Some(value) = lookup(vars::RUST_LOG) {
+            // An empty RUST_LOG is common in shells and means "not set".
+            if !value.trim().is_empty() {
+                config = config.set_log_filter(&value)?;
+            }
+        }
+        if let Some(value) = lookup(vars::LOG_FORMAT) {
+            config.log_format = parse_log_format(&value)?;
+        }
+        Ok(config)
+    }
+
+    /// Serves `/metrics` and `/healthz` on `addr` (port 0: any free port, see
+    /// [`Telemetry::metrics_addr`](crate::Telemetry::metrics_addr)).
+    pub fn set_metrics_addr(mut self, addr: SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
+        self
+    }
+
+    /// Serves no `/metrics` at all (the registry still records everything).
+    pub fn disable_metrics(mut self) -> Self {
+        self.metrics_addr = None;
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on `/metrics`. An empty or blank token is an
+    /// error rather than silently "no protection".
+    pub fn set_metrics_token(mut self, token: impl Into<String>) -> Result<Self, InitError> {
+        let token = token.into();
+        if token.trim().is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InitError::InvalidValue {
+                var: vars::METRICS_TOKEN,
+                value: if token.is_empty() {
+                    String::new()
+                } else {
+                    "<redacted>".into()
+                },
+                expected: "a non-empty token without spaces or control characters".into(),
+            });
+        }
+        self.metrics_token = Some(token);
+        Ok(self)
+    }
+
+    /// Sets the log and span filter (`RUST_LOG` syntax, e.g. `info,my_app=debug`).
+    pub fn set_log_filter(mut self, filter: &str) -> Result<Self, InitError> {
+        EnvFilter::builder()
+            .parse(filter)
+            .map_err(|e| InitError::InvalidValue {
+                var: vars::RUST_LOG,
+                value: filter.to_owned(),
+                expected: format!("a tracing filter such as `info,my_app=debug` ({e})"),
+            })?;
+        self.log_filter = filter.to_owned();
+        Ok(self)
+    }
+
+    /// Chooses JSON or pretty logs.
+    pub fn with_log_format(mut self, format: LogFormat) -> Self {
+        self.log_format = format;
+        self
+    }
+
+    /// Writes log lines to `writer` instead of stdout (still through the non-blocking queue).
+    pub fn with_log_writer(mut self, writer: impl Write + Send + 'static) -> Self {
+        self.log_writer = Some(Box::new(writer));
+        self
+    }
+
+    /// The configured `/metrics` address, `None` when disabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// Validates and starts everything; see [`init`](crate::init).
+    pub fn init(self) -> Result<crate::Telemetry, InitError> {
+        crate::telemetry::start(self)
+    }
+}
+
+fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, InitError> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value
+        .parse()
+        .map(Some)
+        .map_err(|_| InitError::InvalidValue {
+            var: vars::METRICS_ADDR,
+            value: value.to_owned(),
+            expected:
+                "an IP address and port such as `127.0.0.1:9464` (port 0 picks one), or `off`"
+                    .into(),
+        })
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, InitError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "json" => Ok(LogFormat::Json),
+        "pretty" => Ok(LogFormat::Pretty),
+        _ => Err(InitError::InvalidValue {
+            var: vars::LOG_FORMAT,
+            value: value.to_owned(),
+            expected: "one of `json`, `pretty`".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, InitError> {
+        Config::from_vars(|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    #[test]
+    fn defaults_without_any_variable() {
+        let config = from(&[]).unwrap();
+        assert_eq!(config.metrics_addr, Some(DEFAULT_METRICS_ADDR));
+        assert_eq!(config.metrics_token, None);
+        assert_eq!(config.log_filter, "info");
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let config = from(&[
+            ("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:0"),
+            ("WS_OBSERVE_METRICS_TOKEN", "t0ken"),
+            ("RUST_LOG", "warn,my_app=debug"),
+            ("WS_OBSERVE_LOG_FORMAT", "pretty"),
+        ])
+        .unwrap();
+        assert_eq!(config.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(config.metrics_token.as_deref(), Some("t0ken"));
+        assert_eq!(config.log_filter, "warn,my_app=debug");
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert_eq!(
+            from(&[("WS_OBSERVE_METRICS_ADDR", "off")])
+                .unwrap()
+                .metrics_addr,
+            None
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_value() {
+        for (var, value) in [
+            ("WS_OBSERVE_METRICS_ADDR", "localhost"),
+            ("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:99999"),
+            ("WS_OBSERVE_LOG_FORMAT", "xml"),
+            ("RUST_LOG", "my_app=loud"),
+        ] {
+            let message = from(&[(var, value)]).unwrap_err().to_string();
+            assert!(message.contains(var), "{message}");
+            assert!(message.contains(value), "{message}");
+        }
+        let message = from(&[("WS_OBSERVE_METRICS_TOKEN", " ")])
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("WS_OBSERVE_METRICS_TOKEN"), "{message}");
+    }
+
+    #[test]
+    fn builder_wins_over_environment() {
+        let config = from(&[("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:1234")])
+            .unwrap()
+            .set_metrics_addr("127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.metrics_addr(), Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(from(&[]).unwrap().disable_metrics().metrics_addr(), None);
+    }
+}

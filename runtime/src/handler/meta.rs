@@ -1,0 +1,197 @@
+//! The per-handler static: identity plus the handler's own metric cells.
+//!
+//! Each annotated function owns one `static HandlerMeta`. Its counters live inline in that
+//! static as plain atomics, so a call touches four uncontended atomics and reads the clock
+//! twice: no label lookup, no lock, no allocation. The metrics collector reads every registered
+//! meta at scrape time (see `metrics::handler_collector`).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use tracing::Span;
+
+use super::guard::CallGuard;
+use super::outcome::OutcomeKind;
+use crate::alert::Severity;
+
+/// Upper bounds (seconds) of the `ws_handler_duration_seconds` buckets. WebSocket handlers are
+/// usually sub-millisecond, so the low end is finer than Prometheus' default buckets.
+pub const DURATION_BUCKETS_SECONDS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The same bounds in nanoseconds, compared against the measured duration on the hot path.
+const DURATION_BUCKETS_NANOS: [u64; 14] = {
+    let mut nanos = [0u64; 14];
+    let mut i = 0;
+    while i < nanos.len() {
+        nanos[i] = (DURATION_BUCKETS_SECONDS[i] * 1e9) as u64;
+        i += 1;
+    }
+    nanos
+};
+
+const BUCKET_COUNT: usize = DURATION_BUCKETS_NANOS.len() + 1; // + the +Inf bucket
+
+/// Identity and metric cells of one annotated handler. Created by the macros as a `static`.
+///
+/// Calling the runtime without the macro works the same way:
+///
+/// ```
+/// use ws_observe_runtime::handler::{HandlerMeta, Outcome};
+/// static META: HandlerMeta = HandlerMeta::new("on_join", module_path!(), None);
+///
+/// let guard = META.start(tracing::Span::none());
+/// // ... the handler's body ...
+/// guard.finish(Outcome::Ok);
+/// assert_eq!(META.snapshot().calls[0], 1); // one `ok` call
+/// ```
+pub struct HandlerMeta {
+    name: &'static str,
+    module: &'static str,
+    severity: Option<Severity>,
+    registered: AtomicBool,
+    started: AtomicU64,
+    outcomes: [AtomicU64; 4],
+    /// Non-cumulative bucket counts; the last one is (last bound, +Inf).
+    buckets: [AtomicU64; BUCKET_COUNT],
+    sum_nanos: AtomicU64,
+}
+
+/// A consistent-enough copy of one handler's counters, read at scrape time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HandlerSnapshot {
+    /// Finished calls by outcome, in [`OutcomeKind::ALL`] order.
+    pub calls: [u64; 4],
+    /// Calls started and not finished yet.
+    pub in_flight: u64,
+    /// Cumulative bucket counts for [`DURATION_BUCKETS_SECONDS`], then +Inf.
+    pub cumulative_buckets: [u64; BUCKET_COUNT],
+    /// Sum of all observed durations, in seconds.
+    pub sum_seconds: f64,
+}
+
+impl HandlerMeta {
+    /// A handler's identity. `module` is the user's `module_path!()`.
+    pub const fn new(name: &'static str, module: &'static str, severity: Option<Severity>) -> Self {
+        HandlerMeta {
+            name,
+            module,
+            severity,
+            registered: AtomicBool::new(false),
+            started: AtomicU64::new(0),
+            outcomes: [const { AtomicU64::new(0) }; 4],
+            buckets: [const { AtomicU64::new(0) }; BUCKET_COUNT],
+            sum_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// The `handler` label and span name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The `module` label: the module path the handler is defined in.
+    pub fn module(&self) -> &'static str {
+        self.module
+    }
+
+    /// The severity of `#[ws_handler(alert = "...")]`; `None` never alerts.
+    pub fn severity(&self) -> Option<Severity> {
+        self.severity
+    }
+
+    /// Starts a call: counts it in flight and starts its clock. `span` is the call's span
+    /// (possibly disabled); the guard records the outcome on it.
+    #[inline]
+    pub fn start(&'static self, span: Span) -> CallGuard {
+        if !self.registered.load(Ordering::Acquire) {
+            self.register();
+        }
+        self.started.fetch_add(1, Ordering::Relaxed);
+        CallGuard::new(self, span, Instant::now())
+    }
+
+    /// Makes this handler's series visible on `/metrics`, zeros included, before its first
+    /// call completes.
+    #[cold]
+    fn register(&'static self) {
+        let mut all = HANDLERS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !self.registered.load(Ordering::Acquire) {
+            all.push(self);
+            self.registered.store(true, Ordering::Release);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn record(&self, outcome: OutcomeKind, nanos: u64) {
+        let bucket = DURATION_BUCKETS_NANOS
+            .iter()
+            .position(|&bound| nanos <= bound)
+            .unwrap_or(BUCKET_COUNT - 1);
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        // Last: the outcome counters double as the "finished" count behind the in-flight gauge.
+        self.outcomes[outcome.index()].fetch_add(1, Ordering::Release);
+    }
+
+    /// Reads the counters. In flight is derived as started − finished; finished is read first,
+    /// so the difference is never negative.
+    pub fn snapshot(&self) -> HandlerSnapshot {
+        let calls = std::array::from_fn(|i| self.outcomes[i].load(Ordering::Acquire));
+        let finished: u64 = calls.iter().sum();
+        let started = self.started.load(Ordering::Acquire);
+        let mut running = 0;
+        let cumulative_buckets = std::array::from_fn(|i| {
+            running += self.buckets[i].load(Ordering::Relaxed);
+            running
+        });
+        HandlerSnapshot {
+            calls,
+            in_flight: started.saturating_sub(finished),
+            cumulative_buckets,
+            sum_seconds: self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+        }
+    }
+}
+
+impl HandlerSnapshot {
+    /// Adds another handler's counters (two handlers may share a name and module).
+    pub(crate) fn merge(&mut self, other: &HandlerSnapshot) {
+        for (a, b) in self.calls.iter_mut().zip(other.calls) {
+            *a += b;
+        }
+        for (a, b) in self
+            .cumulative_buckets
+            .iter_mut()
+            .zip(other.cumulative_buckets)
+        {
+            *a += b;
+        }
+        self.in_flight += other.in_flight;
+        self.sum_seconds += other.sum_seconds;
+    }
+}
+
+static HANDLERS: Mutex<Vec<&'static HandlerMeta>> = Mutex::new(Vec::new());
+
+/// Every handler called (or registered) so far in this process.
+pub fn registered_handlers() -> Vec<&'static HandlerMeta> {
+    HANDLERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}
+
+impl std::fmt::Debug for HandlerMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerMeta")
+            .field("name", &self.name)
+            .field("module", &self.module)
+            .field("severity", &self.severity)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,98 @@
+//! What a finished call writes on its span, and the one log line of a failed call.
+//!
+//! Field names are the OpenTelemetry semantic conventions' (`otel.status_code`, `error.type`,
+//! `error.message`); `tracing-opentelemetry` maps `otel.status_code` to the span status.
+
+use tracing::Span;
+
+use super::outcome::ErrorInfo;
+
+/// The field names of the handler span, declared (empty) when the span opens so they can be
+/// recorded later: `tracing` only records fields a span declared.
+pub mod fields {
+    /// The handler's name.
+    pub const HANDLER: &str = "ws.handler";
+    /// The module the handler is defined in.
+    pub const NAMESPACE: &str = "code.namespace";
+    /// OpenTelemetry span kind.
+    pub const KIND: &str = "otel.kind";
+    /// `ERROR` when the call failed.
+    pub const STATUS_CODE: &str = "otel.status_code";
+    /// The error's type, `panic` or `cancelled`.
+    pub const ERROR_TYPE: &str = "error.type";
+    /// The error's `Display`.
+    pub const ERROR_MESSAGE: &str = "error.message";
+}
+
+const STATUS_ERROR: &str = "ERROR";
+
+pub(crate) fn error(span: &Span, info: &ErrorInfo<'_>) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record(fields::STATUS_CODE, STATUS_ERROR);
+    span.record(fields::ERROR_TYPE, info.type_name());
+    match info.message() {
+        Some(message) => {
+            span.record(fields::ERROR_MESSAGE, tracing::field::display(message));
+            span.in_scope(|| {
+                tracing::error!(
+                    target: "ws_observe",
+                    { "error.type" = info.type_name(), "error.message" = %message },
+                    "handler returned an error"
+                )
+            });
+        }
+        None => span.in_scope(|| {
+            tracing::error!(
+                target: "ws_observe",
+                { "error.type" = info.type_name() },
+                "handler returned an error"
+            )
+        }),
+    }
+}
+
+pub(crate) fn panic(span: &Span) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record(fields::STATUS_CODE, STATUS_ERROR);
+    span.record(fields::ERROR_TYPE, "panic");
+    span.record(fields::ERROR_MESSAGE, "the handler panicked");
+    span.in_scope(
+        || tracing::error!(target: "ws_observe", { "error.type" = "panic" }, "handler panicked"),
+    );
+}
+
+pub(crate) fn cancelled(span: &Span) {
+    if span.is_disabled() {
+        return;
+    }
+    // Not an error: the caller chose to stop waiting. Recorded so a trace explains the gap.
+    span.record(fields::ERROR_TYPE, "cancelled");
+}
+
+/// Opens a handler span. Called by the macros' generated code; the field list lives here so
+/// the macro crate holds no field name.
+///
+/// `target` and `code.namespace` are the caller's `module_path!()`, so
+/// `RUST_LOG=my_app::handlers=debug` filters handler spans like any other span of that module.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __handler_span {
+    ($level:expr, $name:literal $(, $($fields:tt)+)?) => {
+        $crate::tracing::span!(
+            target: ::core::module_path!(),
+            $level,
+            $name,
+            "ws.handler" = $name,
+            "code.namespace" = ::core::module_path!(),
+            "otel.kind" = "internal",
+            "otel.status_code" = $crate::tracing::field::Empty,
+            "error.type" = $crate::tracing::field::Empty,
+            "error.message" = $crate::tracing::field::Empty
+            $(, $($fields)+)?
+        )
+    };
+}

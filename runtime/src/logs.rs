@@ -1,0 +1,66 @@
+//! Log lines: JSON (default) or pretty, filtered by `RUST_LOG`, written through a non-blocking
+//! queue so a slow stdout or disk never stalls a handler. Lines the queue had to drop are
+//! counted in `ws_observe_log_lines_dropped_total`.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+use crate::config::{Config, LogFormat};
+
+/// Lines queued and not yet written; past this, lines are dropped and counted.
+const QUEUE_LINES: usize = 128 * 1024;
+
+static DROP_COUNTERS: Mutex<Vec<ErrorCounter>> = Mutex::new(Vec::new());
+
+/// Log lines dropped so far by every writer ws-observe started.
+pub(crate) fn dropped_lines() -> u64 {
+    DROP_COUNTERS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|c| c.dropped_lines() as u64)
+        .sum()
+}
+
+/// The subscriber `init()` installs, and the guard that flushes its writer.
+pub(crate) fn subscriber(
+    config: &mut Config,
+) -> (
+    impl tracing::Subscriber + Send + Sync + 'static,
+    WorkerGuard,
+) {
+    let writer: Box<dyn Write + Send> = config
+        .log_writer
+        .take()
+        .unwrap_or_else(|| Box::new(std::io::stdout()));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(true)
+        .buffered_lines_limit(QUEUE_LINES)
+        .thread_name("ws-observe-logs")
+        .finish(writer);
+    DROP_COUNTERS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(writer.error_counter());
+
+    // Validated by the setter; parse_lossy cannot fail here.
+    let filter = EnvFilter::builder().parse_lossy(&config.log_filter);
+    let output = match config.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .with_writer(writer)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .pretty()
+            .with_writer(writer)
+            .boxed(),
+    };
+    (Registry::default().with(output.with_filter(filter)), guard)
+}

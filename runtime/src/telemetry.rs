@@ -1,0 +1,92 @@
+//! `init()` and the guard it returns.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tracing_appender::non_blocking::WorkerGuard;
+
+use crate::config::{Config, InitError, vars};
+use crate::metrics::MetricsServer;
+
+static INITIALIZED: AtomicBool = AtomicBool::new(false);
+
+/// Sets everything up from the environment: `/metrics` on `127.0.0.1:9464`, JSON logs on
+/// stdout filtered by `RUST_LOG` (default `info`). Same as `Config::from_env()?.init()`.
+///
+/// Keep the returned guard alive for the life of the program: dropping it stops the listener
+/// and flushes the logs.
+///
+/// ```no_run
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let telemetry = ws_observe_runtime::init()?;
+///     println!("metrics on {:?}", telemetry.metrics_addr());
+///     Ok(())
+/// }
+/// ```
+pub fn init() -> Result<Telemetry, InitError> {
+    Config::from_env()?.init()
+}
+
+/// Owns what [`init`] started. Dropping it stops the `/metrics` listener and flushes pending
+/// log lines (bounded: the log writer gives up after one second).
+#[must_use = "dropping the Telemetry guard stops /metrics and flushes logs at once"]
+pub struct Telemetry {
+    metrics: Option<MetricsServer>,
+    // Dropped last: flushes the log lines written while the rest shut down.
+    _log_guard: WorkerGuard,
+}
+
+impl Telemetry {
+    /// The address `/metrics` is served on (the real port when port 0 was asked), or `None`
+    /// when metrics are off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(MetricsServer::local_addr)
+    }
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("metrics_addr", &self.metrics_addr())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
+    if INITIALIZED.swap(true, Ordering::SeqCst) {
+        return Err(InitError::AlreadyInitialized);
+    }
+    // Bind first: if the address is taken nothing else has been installed yet.
+    let metrics = match config.metrics_addr {
+        Some(addr) => match MetricsServer::bind(addr, config.metrics_token.clone()) {
+            Ok(server) => Some(server),
+            Err(source) => {
+                INITIALIZED.store(false, Ordering::SeqCst);
+                return Err(InitError::Metrics {
+                    var: vars::METRICS_ADDR,
+                    addr,
+                    source,
+                });
+            }
+        },
+        None => None,
+    };
+    let (subscriber, log_guard) = crate::logs::subscriber(&mut config);
+    // INITIALIZED stays set on failure: someone else owns the global subscriber for good.
+    tracing::subscriber::set_global_default(subscriber).map_err(InitError::SubscriberAlreadySet)?;
+
+    if let Some(addr) = metrics.as_ref().map(MetricsServer::local_addr) {
+        if !addr.ip().is_loopback() {
+            tracing::warn!(
+                target: "ws_observe",
+                %addr,
+                "/metrics listens beyond loopback; protect it with WS_OBSERVE_METRICS_TOKEN or a firewall"
+            );
+        }
+        tracing::info!(target: "ws_observe", %addr, "serving /metrics and /healthz");
+    }
+    Ok(Telemetry {
+        metrics,
+        _log_guard: log_guard,
+    })
+}

@@ -1,0 +1,214 @@
+//! `runtime::init()` end to end: the global subscriber, JSON logs, the listener, and errors.
+//! Global state, so each process-wide step runs in a child process of this test binary.
+
+mod common;
+
+use std::process::Command;
+
+use ws_observe::ws_handler;
+
+/// Runs this test binary again, executing only `test` with `WS_OBSERVE_CHILD=1` and `env`.
+fn child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("WS_OBSERVE_CHILD", "1");
+    for var in [
+        "WS_OBSERVE_METRICS_ADDR",
+        "WS_OBSERVE_METRICS_TOKEN",
+        "RUST_LOG",
+        "WS_OBSERVE_LOG_FORMAT",
+    ] {
+        command.env_remove(var);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "child {test} failed:\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+fn in_child() -> bool {
+    std::env::var_os("WS_OBSERVE_CHILD").is_some()
+}
+
+#[derive(Debug)]
+struct Refused;
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused \"quoted\"\nsecond line")
+    }
+}
+impl std::error::Error for Refused {}
+
+#[ws_handler(alert = "warning")]
+fn refuse() -> Result<(), Refused> {
+    Err(Refused)
+}
+
+#[test]
+fn child_sync_main_init() {
+    if !in_child() {
+        return;
+    }
+    // A synchronous main: no tokio runtime at all.
+    let telemetry = ws_observe::runtime::init().expect("init");
+    let addr = telemetry.metrics_addr().expect("metrics on");
+    assert_ne!(addr.port(), 0);
+    let _ = refuse();
+    tracing::info!(target: "init", user_field = 7, "plain event");
+    let (status, body) = common::http_get(addr, "/metrics", &[("Authorization", "Bearer tok")]);
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(
+            "ws_handler_calls_total{handler=\"refuse\",module=\"init\",outcome=\"error\"} 1"
+        ),
+        "{body}"
+    );
+    assert_eq!(common::http_get(addr, "/metrics", &[]).0, 401);
+    assert_eq!(common::http_get(addr, "/healthz", &[]).0, 200);
+    let second = ws_observe::runtime::init().unwrap_err();
+    println!("SECOND_INIT: {second}");
+    drop(telemetry); // flushes the log lines before the process exits
+}
+
+#[test]
+fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
+    if in_child() {
+        return;
+    }
+    let output = child(
+        "child_sync_main_init",
+        &[
+            ("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:0"),
+            ("WS_OBSERVE_METRICS_TOKEN", "tok"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let json: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let error = json
+        .iter()
+        .find(|v| v["message"] == "handler returned an error")
+        .unwrap_or_else(|| panic!("no error line in:\n{stdout}"));
+    assert_eq!(error["level"], "ERROR");
+    assert_eq!(error["error.message"], "refused \"quoted\"\nsecond line");
+    assert_eq!(error["span"]["name"], "refuse");
+    assert_eq!(error["span"]["ws.handler"], "refuse");
+    let plain = json.iter().find(|v| v["message"] == "plain event").unwrap();
+    assert_eq!(plain["user_field"], 7);
+    assert!(
+        stdout.contains("SECOND_INIT: ws-observe is already initialized"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn child_current_thread_runtime() {
+    if !in_child() {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let telemetry = ws_observe::runtime::init().expect("init");
+        let addr = telemetry.metrics_addr().unwrap();
+        // The only runtime thread is busy (blocking, on purpose): the scrape must still answer.
+        let scraper = std::thread::spawn(move || common::http_get(addr, "/healthz", &[]).0);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(scraper.join().unwrap(), 200);
+        drop(telemetry);
+    });
+}
+
+#[test]
+fn init_works_on_a_busy_current_thread_runtime() {
+    if in_child() {
+        return;
+    }
+    child(
+        "child_current_thread_runtime",
+        &[("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:0")],
+    );
+}
+
+#[test]
+fn child_bad_env() {
+    if !in_child() {
+        return;
+    }
+    let error = ws_observe::runtime::init().unwrap_err();
+    println!("INIT_ERROR: {error}");
+}
+
+/// The test harness prints `test name ... ` before the child's own output, on the same line.
+fn init_error_line(stdout: &str) -> &str {
+    let at = stdout
+        .find("INIT_ERROR: ")
+        .unwrap_or_else(|| panic!("no error printed:\n{stdout}"));
+    stdout[at..].lines().next().unwrap()
+}
+
+#[test]
+fn malformed_variables_are_init_errors_naming_variable_and_value() {
+    if in_child() {
+        return;
+    }
+    for (var, value) in [
+        ("WS_OBSERVE_METRICS_ADDR", "not-an-address"),
+        ("WS_OBSERVE_LOG_FORMAT", "yaml"),
+        ("RUST_LOG", "app=shouty"),
+    ] {
+        let output = child("child_bad_env", &[(var, value)]);
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let line = init_error_line(&stdout);
+        assert!(line.contains(var) && line.contains(value), "{line}");
+    }
+}
+
+#[test]
+fn address_in_use_is_an_init_error_and_nothing_starts() {
+    if in_child() {
+        return;
+    }
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = child("child_bad_env", &[("WS_OBSERVE_METRICS_ADDR", &addr)]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = init_error_line(&stdout);
+    assert!(
+        line.contains(&addr) && line.contains("WS_OBSERVE_METRICS_ADDR"),
+        "{line}"
+    );
+}
+
+#[test]
+fn child_metrics_off() {
+    if !in_child() {
+        return;
+    }
+    let telemetry = ws_observe::runtime::init().expect("init");
+    assert_eq!(telemetry.metrics_addr(), None);
+    println!("METRICS_OFF_OK");
+}
+
+#[test]
+fn metrics_addr_off_serves_nothing() {
+    if in_child() {
+        return;
+    }
+    let output = child("child_metrics_off", &[("WS_OBSERVE_METRICS_ADDR", "off")]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("METRICS_OFF_OK"));
+}

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use quanta::Instant;
 
 use tracing::Span;
 
@@ -75,6 +75,7 @@ impl CallGuard {
     #[inline]
     fn record(&self, outcome: OutcomeKind) {
         let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+
         self.meta.record(outcome, nanos);
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! Each annotated function owns one `static HandlerMeta`. Its counters live inline in that
 //! static as plain atomics, so a call touches four uncontended atomics and reads the clock
-//! twice: no label lookup, no lock, no allocation. The metrics collector reads every registered
+//! twice: no label lookup, no lock, no allocation. The clock is `quanta`'s TSC-based one
+//! (a few nanoseconds a read, against ~20 ns for `std::time::Instant` through the vDSO); it
+//! falls back to the OS clock where the TSC is not usable. The metrics collector reads every registered
 //! meta at scrape time (see `metrics::handler_collector`).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use quanta::Instant;
 
 use tracing::Span;
 

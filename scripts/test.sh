@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite, on a fresh machine: installs the real back-ends it needs
+# (Debian's prometheus and alertmanager), checks formatting and lints, runs every test of the
+# workspace (unit, end-to-end, trybuild UI cases, doc tests), then runs the README's example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-backends.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
+bash scripts/smoke-echo.sh

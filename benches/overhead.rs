@@ -1,7 +1,8 @@
 //! Per-call overhead of `#[ws_observe]`, side by side with what a user would otherwise pick:
 //! a bare function, hand-written `prometheus` metrics with pre-resolved handles,
 //! `#[tracing::instrument]`, and `#[autometrics]` (prometheus-client backend). Each with no
-//! subscriber, then with a JSON `tracing-subscriber` layer writing to `io::sink()`.
+//! subscriber, then with ws-observe's JSON log layer (what `runtime::init()` installs) writing
+//! to `io::sink()`, then with `tracing-subscriber`'s own JSON formatter for comparison.
 //!
 //! `cargo bench --bench overhead`; ratios are in BENCHMARKS.md. Absolute times on a shared
 //! machine mean little: compare within one run.
@@ -77,6 +78,13 @@ fn instrumented(x: u64) -> Result<u64, BenchError> {
     bare(x)
 }
 
+/// `#[tracing::instrument]` as most people write it: it records the arguments.
+#[inline(never)]
+#[tracing::instrument]
+fn instrumented_with_args(x: u64) -> Result<u64, BenchError> {
+    bare(x)
+}
+
 #[inline(never)]
 #[tracing::instrument(skip_all)]
 fn hand_written_and_instrumented(x: u64) -> Result<u64, BenchError> {
@@ -89,7 +97,18 @@ fn autometricised(x: u64) -> Result<u64, BenchError> {
     bare(x)
 }
 
-fn json_dispatch(level: tracing::Level) -> Dispatch {
+/// ws-observe's JSON layer, as `runtime::init()` installs it (minus the non-blocking queue).
+fn ws_observe_json(level: tracing::Level) -> Dispatch {
+    use tracing_subscriber::layer::SubscriberExt;
+    let layer = ws_observe::runtime::logs::JsonLayer::new(std::io::sink, "bench");
+    let subscriber = tracing_subscriber::registry()
+        .with(layer)
+        .with(tracing_subscriber::filter::LevelFilter::from_level(level));
+    Dispatch::new(subscriber)
+}
+
+/// `tracing-subscriber`'s own JSON formatter.
+fn fmt_json(level: tracing::Level) -> Dispatch {
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_max_level(level)
@@ -120,26 +139,34 @@ fn bench(c: &mut Criterion) {
     group.bench_function("autometrics", |b| b.iter(|| autometricised(next())));
 
     // A JSON subscriber whose level filters the handler span out.
-    let filtered = json_dispatch(tracing::Level::WARN);
+    let filtered = ws_observe_json(tracing::Level::WARN);
     tracing::dispatcher::with_default(&filtered, || {
         group.bench_function("ws_observe/span_filtered_out", |b| {
             b.iter(|| observed(next()))
         });
     });
 
-    // A JSON subscriber with the span enabled.
-    let json = json_dispatch(tracing::Level::INFO);
-    tracing::dispatcher::with_default(&json, || {
-        group.bench_function("ws_observe/json_subscriber", |b| {
-            b.iter(|| observed(next()))
+    // The same JSON subscriber for every contender, span enabled.
+    for (subscriber, dispatch) in [
+        ("ws_observe_json", ws_observe_json(tracing::Level::INFO)),
+        ("fmt_json", fmt_json(tracing::Level::INFO)),
+    ] {
+        tracing::dispatcher::with_default(&dispatch, || {
+            group.bench_function(format!("ws_observe/{subscriber}"), |b| {
+                b.iter(|| observed(next()))
+            });
+            group.bench_function(format!("tracing_instrument_skip_all/{subscriber}"), |b| {
+                b.iter(|| instrumented(next()))
+            });
+            group.bench_function(format!("tracing_instrument_args/{subscriber}"), |b| {
+                b.iter(|| instrumented_with_args(next()))
+            });
+            group.bench_function(
+                format!("hand_written_prometheus+instrument/{subscriber}"),
+                |b| b.iter(|| hand_written_and_instrumented(next())),
+            );
         });
-        group.bench_function("tracing_instrument/json_subscriber", |b| {
-            b.iter(|| instrumented(next()))
-        });
-        group.bench_function("hand_written_prometheus+instrument/json_subscriber", |b| {
-            b.iter(|| hand_written_and_instrumented(next()))
-        });
-    });
+    }
     group.finish();
 }
 

@@ -18,6 +18,7 @@ fn child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
         "WS_OBSERVE_METRICS_TOKEN",
         "RUST_LOG",
         "WS_OBSERVE_LOG_FORMAT",
+        "OTEL_SERVICE_NAME",
     ] {
         command.env_remove(var);
     }
@@ -89,6 +90,7 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
             ("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:0"),
             ("WS_OBSERVE_METRICS_TOKEN", "tok"),
             ("RUST_LOG", "info"),
+            ("OTEL_SERVICE_NAME", "init-test-service"),
         ],
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -97,14 +99,29 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
         .filter(|l| l.starts_with('{'))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
+    for line in &json {
+        for required in [
+            "@timestamp",
+            "log.level",
+            "message",
+            "ecs.version",
+            "log.logger",
+            "service.name",
+        ] {
+            assert!(line.get(required).is_some(), "{required} missing in {line}");
+        }
+        assert_eq!(line["service.name"], "init-test-service");
+    }
     let error = json
         .iter()
         .find(|v| v["message"] == "handler returned an error")
         .unwrap_or_else(|| panic!("no error line in:\n{stdout}"));
-    assert_eq!(error["level"], "ERROR");
+    assert_eq!(error["log.level"], "error");
+    assert_eq!(error["log.logger"], "ws_observe");
     assert_eq!(error["error.message"], "refused \"quoted\"\nsecond line");
-    assert_eq!(error["span"]["name"], "refuse");
-    assert_eq!(error["span"]["ws.handler"], "refuse");
+    assert_eq!(error["ws.handler"], "refuse");
+    assert_eq!(error["code.namespace"], "init");
+    assert_eq!(error["spans"], serde_json::json!(["refuse"]));
     let plain = json.iter().find(|v| v["message"] == "plain event").unwrap();
     assert_eq!(plain["user_field"], 7);
     assert!(

@@ -22,6 +22,8 @@ pub mod vars {
     pub const RUST_LOG: &str = "RUST_LOG";
     /// `json` (default) or `pretty`.
     pub const LOG_FORMAT: &str = "WS_OBSERVE_LOG_FORMAT";
+    /// The service name on every log line (and, with export on, on every span).
+    pub const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 }
 
 /// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
@@ -88,6 +90,7 @@ pub struct Config {
     pub(crate) log_filter: String,
     pub(crate) log_format: LogFormat,
     pub(crate) log_writer: Option<Box<dyn Write + Send>>,
+    pub(crate) service_name: String,
 }
 
 impl Default for Config {
@@ -100,8 +103,17 @@ impl Default for Config {
             log_filter: "info".to_owned(),
             log_format: LogFormat::Json,
             log_writer: None,
+            service_name: default_service_name(),
         }
     }
+}
+
+/// The executable's file name, as OpenTelemetry SDKs do when no service name is set.
+fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown_service".to_owned())
 }
 
 impl std::fmt::Debug for Config {
@@ -114,6 +126,7 @@ impl std::fmt::Debug for Config {
             )
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
+            .field("service_name", &self.service_name)
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +162,9 @@ impl Config {
         }
         if let Some(value) = lookup(vars::LOG_FORMAT) {
             config.log_format = parse_log_format(&value)?;
+        }
+        if let Some(value) = lookup(vars::SERVICE_NAME) {
+            config = config.set_service_name(&value)?;
         }
         Ok(config)
     }
@@ -208,6 +224,20 @@ impl Config {
     pub fn with_log_writer(mut self, writer: impl Write + Send + 'static) -> Self {
         self.log_writer = Some(Box::new(writer));
         self
+    }
+
+    /// Names the service on every log line (`service.name`). Default: `OTEL_SERVICE_NAME`,
+    /// else the executable's file name.
+    pub fn set_service_name(mut self, name: &str) -> Result<Self, InitError> {
+        if name.trim().is_empty() {
+            return Err(InitError::InvalidValue {
+                var: vars::SERVICE_NAME,
+                value: name.to_owned(),
+                expected: "a non-empty service name".into(),
+            });
+        }
+        self.service_name = name.trim().to_owned();
+        Ok(self)
     }
 
     /// The configured `/metrics` address, `None` when disabled.
@@ -279,6 +309,7 @@ mod tests {
             ("WS_OBSERVE_METRICS_TOKEN", "t0ken"),
             ("RUST_LOG", "warn,my_app=debug"),
             ("WS_OBSERVE_LOG_FORMAT", "pretty"),
+            ("OTEL_SERVICE_NAME", "chat"),
         ])
         .unwrap();
         assert_eq!(config.metrics_addr, Some("127.0.0.1:0".parse().unwrap()));

@@ -21,7 +21,7 @@
 pub mod alert;
 mod config;
 pub mod handler;
-mod logs;
+pub mod logs;
 pub mod metrics;
 mod telemetry;
 

@@ -1,10 +1,10 @@
 //! The call guard: started before a handler's body, finished after it, and on drop without
 //! `finish` it tells a panic from a cancellation.
 
+use quanta::Instant;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use quanta::Instant;
 
 use tracing::Span;
 

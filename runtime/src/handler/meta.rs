@@ -7,9 +7,9 @@
 //! falls back to the OS clock where the TSC is not usable. The metrics collector reads every registered
 //! meta at scrape time (see `metrics::handler_collector`).
 
+use quanta::Instant;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use quanta::Instant;
 
 use tracing::Span;
 

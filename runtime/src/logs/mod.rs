@@ -1,6 +1,16 @@
 //! Log lines: JSON (default) or pretty, filtered by `RUST_LOG`, written through a non-blocking
 //! queue so a slow stdout or disk never stalls a handler. Lines the queue had to drop are
 //! counted in `ws_observe_log_lines_dropped_total`.
+//!
+//! The JSON format is [`JsonLayer`]'s: ecs-logging lines that Filebeat, Elasticsearch and
+//! Loki read as they are.
+
+mod escape;
+mod fields;
+mod json;
+mod timestamp;
+
+pub use json::{ECS_VERSION, JsonLayer};
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -50,13 +60,7 @@ pub(crate) fn subscriber(
     // Validated by the setter; parse_lossy cannot fail here.
     let filter = EnvFilter::builder().parse_lossy(&config.log_filter);
     let output = match config.log_format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(true)
-            .with_writer(writer)
-            .boxed(),
+        LogFormat::Json => JsonLayer::new(writer, &config.service_name).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
             .pretty()
             .with_writer(writer)

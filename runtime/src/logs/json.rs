@@ -1,0 +1,262 @@
+//! The JSON log layer: one ecs-logging object per line.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::time::SystemTime;
+
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::escape;
+use super::fields::{JsonSink, Recorder, SpanFields};
+use super::timestamp;
+
+/// The `ecs.version` written on every line.
+pub const ECS_VERSION: &str = "8.11.0";
+
+/// A `tracing` layer writing one JSON object per event, following Elastic's ecs-logging
+/// specification: `@timestamp`, `log.level`, `message`, `ecs.version` first, then
+/// `log.logger` (the event's target), `service.name`, the event's fields, the fields of every
+/// active span (the innermost wins on a name clash; the event's own fields win over all), and
+/// `spans`, the active spans' names from the root.
+///
+/// Values are escaped so that no input, however hostile, can break a line or forge another.
+///
+/// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+/// let layer = ws_observe_runtime::logs::JsonLayer::new(std::io::stdout, "my-service");
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// tracing::subscriber::with_default(subscriber, || tracing::info!(user_count = 3, "started"));
+/// ```
+pub struct JsonLayer<W> {
+    make_writer: W,
+    /// `"service.name":"..."`, escaped once.
+    service_fragment: String,
+}
+
+impl<W> JsonLayer<W>
+where
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    /// Writes lines through `make_writer` (anything `tracing-subscriber` accepts: `io::stdout`,
+    /// a non-blocking writer, ...), tagged with `service_name`.
+    pub fn new(make_writer: W, service_name: &str) -> Self {
+        let mut service_fragment = String::from("\"service.name\":");
+        escape::push_str(&mut service_fragment, service_name);
+        JsonLayer {
+            make_writer,
+            service_fragment,
+        }
+    }
+}
+
+/// The event's fields, with `message` kept apart so it can be written first.
+struct EventSink<'a> {
+    message: &'a mut String,
+    fields: &'a mut String,
+    written: &'a mut Vec<&'static str>,
+}
+
+impl JsonSink for EventSink<'_> {
+    fn slot(&mut self, name: &'static str) -> Option<&mut String> {
+        if name == "message" {
+            self.message.clear();
+            return Some(self.message);
+        }
+        if self.written.contains(&name) || is_reserved(name) {
+            return None;
+        }
+        self.written.push(name);
+        self.fields.push(',');
+        escape::push_str(self.fields, name);
+        self.fields.push(':');
+        Some(self.fields)
+    }
+}
+
+/// Keys the layer writes itself; a user field of the same name would make a duplicate key,
+/// which Elasticsearch rejects.
+fn is_reserved(name: &str) -> bool {
+    matches!(
+        name,
+        "@timestamp" | "log.level" | "ecs.version" | "log.logger" | "service.name" | "spans"
+    )
+}
+
+struct Buffers {
+    line: String,
+    message: String,
+    fields: String,
+    written: Vec<&'static str>,
+}
+
+thread_local! {
+    static BUFFERS: RefCell<Buffers> = const {
+        RefCell::new(Buffers { line: String::new(), message: String::new(), fields: String::new(), written: Vec::new() })
+    };
+}
+
+impl<S, W> Layer<S> for JsonLayer<W>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut fields = SpanFields::default();
+        attrs.record(&mut Recorder(&mut fields));
+        if !fields.0.is_empty() {
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(fields);
+            }
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => values.record(&mut Recorder(fields)),
+            None => {
+                let mut fields = SpanFields::default();
+                values.record(&mut Recorder(&mut fields));
+                if !fields.0.is_empty() {
+                    extensions.insert(fields);
+                }
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        // Reuse this thread's buffers; a re-entrant event (a field's Debug that logs) gets
+        // fresh ones instead of a RefCell panic.
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buffers) => self.write_event(&mut buffers, event, &ctx),
+            Err(_) => {
+                let mut fresh = Buffers {
+                    line: String::new(),
+                    message: String::new(),
+                    fields: String::new(),
+                    written: Vec::new(),
+                };
+                self.write_event(&mut fresh, event, &ctx);
+            }
+        });
+    }
+}
+
+impl<W> JsonLayer<W>
+where
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    fn write_event<S>(&self, buffers: &mut Buffers, event: &Event<'_>, ctx: &Context<'_, S>)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let Buffers {
+            line,
+            message,
+            fields,
+            written,
+        } = buffers;
+        line.clear();
+        message.clear();
+        fields.clear();
+        written.clear();
+
+        event.record(&mut Recorder(&mut EventSink {
+            message,
+            fields,
+            written,
+        }));
+
+        let meta = event.metadata();
+        line.push_str("{\"@timestamp\":");
+        timestamp::push_rfc3339(line, SystemTime::now());
+        line.push_str(",\"log.level\":\"");
+        line.push_str(level_name(meta.level()));
+        line.push_str("\",\"message\":");
+        if message.is_empty() {
+            line.push_str("\"\"");
+        } else {
+            line.push_str(message);
+        }
+        line.push_str(",\"ecs.version\":\"");
+        line.push_str(ECS_VERSION);
+        line.push_str("\",\"log.logger\":");
+        escape::push_str(line, meta.target());
+        line.push(',');
+        line.push_str(&self.service_fragment);
+        line.push_str(fields);
+
+        if let Some(scope) = ctx.event_scope(event) {
+            // Innermost first, so the innermost span wins a name clash.
+            let mut names: Vec<&'static str> = Vec::new();
+            for span in scope {
+                names.push(span.name());
+                let span_meta = span.metadata();
+                if span_meta.fields().field("ws.handler").is_some() {
+                    // A handler span: its `ws.handler` and `code.namespace` are its name and target.
+                    push_field(line, written, "ws.handler", |out| {
+                        escape::push_str(out, span.name())
+                    });
+                    push_field(line, written, "code.namespace", |out| {
+                        escape::push_str(out, span_meta.target())
+                    });
+                }
+                if let Some(stored) = span.extensions().get::<SpanFields>() {
+                    for (name, value) in &stored.0 {
+                        push_field(line, written, name, |out| out.push_str(value));
+                    }
+                }
+            }
+            line.push_str(",\"spans\":[");
+            for (i, name) in names.iter().rev().enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                escape::push_str(line, name);
+            }
+            line.push(']');
+        }
+        line.push_str("}\n");
+
+        // One write per line: the non-blocking writer sends each write as one message.
+        let _ = self
+            .make_writer
+            .make_writer_for(meta)
+            .write_all(line.as_bytes());
+        if line.capacity() > 64 * 1024 {
+            *line = String::new(); // do not keep a huge line's buffer forever
+        }
+    }
+}
+
+fn push_field(
+    line: &mut String,
+    written: &mut Vec<&'static str>,
+    name: &'static str,
+    value: impl FnOnce(&mut String),
+) {
+    if written.contains(&name) || is_reserved(name) {
+        return;
+    }
+    written.push(name);
+    line.push(',');
+    escape::push_str(line, name);
+    line.push(':');
+    value(line);
+}
+
+fn level_name(level: &tracing::Level) -> &'static str {
+    match *level {
+        tracing::Level::TRACE => "trace",
+        tracing::Level::DEBUG => "debug",
+        tracing::Level::INFO => "info",
+        tracing::Level::WARN => "warn",
+        tracing::Level::ERROR => "error",
+    }
+}

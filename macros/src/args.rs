@@ -21,9 +21,11 @@ pub(crate) const ARGUMENTS: [&str; 5] = ["name", "level", "fields", "crate", "al
 pub(crate) struct Args {
     pub name: Attr<LitStr>,
     pub level: Attr<Ident>,
-    pub fields: Attr<TokenStream>,
+    pub fields: Attr<Punctuated<Field, Token![,]>>,
     pub krate: Attr<syn::Path>,
     pub alert: Attr<Ident>,
+    /// Where `alert` was written, even if its value was invalid.
+    pub alert_key: Option<Span>,
 }
 
 /// A set-once argument: a second `set` is a "duplicate argument" error at the second key.
@@ -52,10 +54,6 @@ impl<T> Attr<T> {
     pub fn get(&self) -> Option<&T> {
         self.value.as_ref().map(|(v, _)| v)
     }
-
-    pub fn span(&self) -> Option<Span> {
-        self.value.as_ref().map(|(_, s)| *s)
-    }
 }
 
 /// One argument as written: `key`, `key = value` or `key(...)`.
@@ -66,8 +64,11 @@ struct RawArg {
 
 enum RawValue {
     None,
+    /// `key =` with nothing after the `=`.
+    Missing(Token![=]),
     Expr(Expr),
-    List(token::Paren, TokenStream),
+    List(token::Paren),
+    Fields(Punctuated<Field, Token![,]>),
 }
 
 impl Parse for RawArg {
@@ -75,12 +76,25 @@ impl Parse for RawArg {
         // `parse_any` accepts keywords, so `crate = "..."` parses as a key.
         let key = Ident::parse_any(input)?;
         let value = if input.peek(Token![=]) {
-            input.parse::<Token![=]>()?;
-            RawValue::Expr(input.parse()?)
+            let eq = input.parse::<Token![=]>()?;
+            if input.is_empty() || input.peek(Token![,]) {
+                RawValue::Missing(eq)
+            } else {
+                RawValue::Expr(input.parse()?)
+            }
         } else if input.peek(token::Paren) {
             let content;
             let paren = syn::parenthesized!(content in input);
-            RawValue::List(paren, content.parse()?)
+            if key == "fields" {
+                // Parsed in place (not re-parsed from detached tokens) so that an error at the
+                // end of the list points at the list, not at the whole attribute.
+                RawValue::Fields(Punctuated::parse_terminated(&content)?)
+            } else {
+                {
+                    let _: TokenStream = content.parse()?;
+                    RawValue::List(paren)
+                }
+            }
         } else {
             RawValue::None
         };
@@ -88,24 +102,27 @@ impl Parse for RawArg {
     }
 }
 
-/// Parses the whole argument list, reporting every bad argument at once.
-pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Args> {
-    let raw =
-        syn::parse::Parser::parse2(Punctuated::<RawArg, Token![,]>::parse_terminated, tokens)?;
+/// Parses the whole argument list. Returns what could be understood and every problem found,
+/// so one build reports all of them (validation runs on the partial result too).
+pub(crate) fn parse(tokens: TokenStream) -> (Args, Vec<syn::Error>) {
     let mut args = Args::default();
-    let mut errors: Option<syn::Error> = None;
+    let parser = Punctuated::<RawArg, Token![,]>::parse_terminated;
+    let raw = match syn::parse::Parser::parse2(parser, tokens) {
+        Ok(raw) => raw,
+        Err(error) => return (args, vec![error]),
+    };
+    let mut errors = Vec::new();
     for arg in raw {
-        if let Err(e) = apply(&mut args, arg) {
-            match &mut errors {
-                Some(all) => all.combine(e),
-                None => errors = Some(e),
-            }
+        if arg.key == "alert" {
+            // Remembered even when the value is bad: "`alert` is not accepted here" is the
+            // more useful error on `#[ws_observe]`.
+            args.alert_key = Some(arg.key.span());
+        }
+        if let Err(error) = apply(&mut args, arg) {
+            errors.push(error);
         }
     }
-    match errors {
-        Some(e) => Err(e),
-        None => Ok(args),
-    }
+    (args, errors)
 }
 
 fn apply(args: &mut Args, arg: RawArg) -> syn::Result<()> {
@@ -142,12 +159,9 @@ fn apply(args: &mut Args, arg: RawArg) -> syn::Result<()> {
             args.krate.set(key, parsed)
         }
         "fields" => match arg.value {
-            RawValue::List(_, tokens) => {
-                let fields = syn::parse::Parser::parse2(
-                    Punctuated::<Field, Token![,]>::parse_terminated,
-                    tokens,
-                )?;
-                args.fields.set(key, fields.to_token_stream())
+            RawValue::Fields(fields) => {
+                check_unique_fields(&fields)?;
+                args.fields.set(key, fields)
             }
             _ => Err(syn::Error::new(
                 key.span(),
@@ -175,9 +189,10 @@ fn string_value(arg: &RawArg, example: &str) -> syn::Result<LitStr> {
             other.span(),
             format!("expected a string literal for `{key}`, as in `{example}`"),
         )),
-        RawValue::None | RawValue::List(..) => {
+        RawValue::None | RawValue::Missing(_) | RawValue::List(..) | RawValue::Fields(_) => {
             let span = match &arg.value {
-                RawValue::List(paren, _) => paren.span.join(),
+                RawValue::List(paren) => paren.span.join(),
+                RawValue::Missing(eq) => eq.span,
                 _ => key.span(),
             };
             let listed = match key.to_string().as_str() {
@@ -216,8 +231,11 @@ fn quoted(choices: &[&str]) -> String {
 
 /// One entry of `fields(...)`, in `tracing`'s span field syntax: `a.b = expr`, `a = %expr`,
 /// `a = ?expr`, `"a.b" = expr`, or a bare `name` (records the variable of that name).
-struct Field {
+pub(crate) struct Field {
     tokens: TokenStream,
+    /// The field's name as `tracing` will see it (`a.b`), and where it was written.
+    pub name: String,
+    pub name_span: Span,
 }
 
 impl Parse for Field {
@@ -228,17 +246,35 @@ impl Parse for Field {
             let sigil: proc_macro2::TokenTree = input.parse()?;
             tokens.extend([sigil]);
         }
-        if input.peek(LitStr) {
-            input.parse::<LitStr>()?.to_tokens(&mut tokens);
+        let (name, name_span) = if input.peek(LitStr) {
+            let lit = input.parse::<LitStr>()?;
+            lit.to_tokens(&mut tokens);
+            (lit.value(), lit.span())
         } else {
             let key = Punctuated::<Ident, Token![.]>::parse_separated_nonempty_with(
                 input,
                 Ident::parse_any,
             )?;
             key.to_tokens(&mut tokens);
-        }
+            let name = key
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(".");
+            (name, key.span())
+        };
         if input.peek(Token![=]) {
-            input.parse::<Token![=]>()?.to_tokens(&mut tokens);
+            let eq = input.parse::<Token![=]>()?;
+            eq.to_tokens(&mut tokens);
+            if input.is_empty() || input.peek(Token![,]) {
+                return Err(syn::Error::new(
+                    eq.span,
+                    format!(
+                        "missing value for field `{name}`: write `{name} = value`, \
+                         `{name} = %value` or `{name} = ?value`"
+                    ),
+                ));
+            }
             if input.peek(Token![%]) {
                 input.parse::<Token![%]>()?.to_tokens(&mut tokens);
             } else if input.peek(Token![?]) {
@@ -246,8 +282,29 @@ impl Parse for Field {
             }
             input.parse::<Expr>()?.to_tokens(&mut tokens);
         }
-        Ok(Field { tokens })
+        Ok(Field {
+            tokens,
+            name,
+            name_span,
+        })
     }
+}
+
+/// A field listed twice would be recorded twice with different values.
+fn check_unique_fields(fields: &Punctuated<Field, Token![,]>) -> syn::Result<()> {
+    for (i, field) in fields.iter().enumerate() {
+        if fields
+            .iter()
+            .take(i)
+            .any(|earlier| earlier.name == field.name)
+        {
+            return Err(syn::Error::new(
+                field.name_span,
+                format!("duplicate field `{}`", field.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl ToTokens for Field {

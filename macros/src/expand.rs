@@ -44,12 +44,27 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
         .get()
         .filter(|f| !f.is_empty())
         .map(|f| quote!(, #f));
+    // A compile-time check per user field name, spanned at the name, so a clash with a field
+    // the runtime records itself is reported on the user's token.
+    let field_checks = args.fields.get().into_iter().flatten().map(|field| {
+        let name = LitStr::new(&field.name, field.name_span);
+        // Every token of the call carries the name's span: const evaluation errors point at the
+        // call expression.
+        let check = syn::Ident::new("__ws_check_user_field", field.name_span);
+        quote_spanned! {field.name_span=>
+            const _: () = {
+                use #private::check_user_field as #check;
+                #check(#name)
+            };
+        }
+    });
 
     // Locals get mixed-site hygiene: the user's body can neither see nor shadow them.
     let guard = syn::Ident::new("__ws_guard", Span::mixed_site());
     let result = syn::Ident::new("__ws_result", Span::mixed_site());
 
     let meta = quote! {
+        #(#field_checks)*
         static __WS_META: #private::HandlerMeta =
             #private::HandlerMeta::new(#name, ::core::module_path!(), #severity);
     };

@@ -47,13 +47,17 @@ fn expand_or_error(
             return token_stream_with_error(item, error);
         }
     };
-    let checked =
-        args::parse(args).and_then(|args| validate::check(kind, &args, &function).map(|()| args));
-    match checked {
-        Ok(args) => expand::expand(&args, function),
+    let (args, mut errors) = args::parse(args);
+    validate::check(kind, &args, &function, &mut errors);
+    let mut errors = errors.into_iter();
+    match errors.next() {
+        None => expand::expand(&args, function),
         // The user's function is still emitted untouched: callers keep compiling and the user
-        // sees this one error instead of a cascade.
-        Err(error) => token_stream_with_error(item, error),
+        // sees these errors instead of a cascade.
+        Some(mut first) => {
+            errors.for_each(|e| first.combine(e));
+            token_stream_with_error(item, first)
+        }
     }
 }
 

@@ -22,9 +22,9 @@ impl Kind {
     }
 }
 
-pub(crate) fn check(kind: Kind, args: &Args, function: &ItemFn) -> syn::Result<()> {
-    let mut errors = Vec::new();
-    if let (Kind::Observe, Some(span)) = (kind, args.alert.span()) {
+/// Adds the cross-argument and signature problems to `errors`.
+pub(crate) fn check(kind: Kind, args: &Args, function: &ItemFn, errors: &mut Vec<syn::Error>) {
+    if let (Kind::Observe, Some(span)) = (kind, args.alert_key) {
         errors.push(syn::Error::new(
             span,
             "`alert` is only accepted by `#[ws_handler]`: `#[ws_observe]` never alerts; \
@@ -46,12 +46,15 @@ pub(crate) fn check(kind: Kind, args: &Args, function: &ItemFn) -> syn::Result<(
             format!("{} does not support variadic functions", kind.attribute()),
         ));
     }
-    let mut errors = errors.into_iter();
-    match errors.next() {
-        None => Ok(()),
-        Some(mut first) => {
-            errors.for_each(|e| first.combine(e));
-            Err(first)
+    if let syn::ReturnType::Type(_, ty) = &function.sig.output {
+        if let syn::Type::Never(never) = &**ty {
+            errors.push(syn::Error::new_spanned(
+                never,
+                format!(
+                    "{} cannot measure a function that never returns: its calls would never finish",
+                    kind.attribute()
+                ),
+            ));
         }
     }
 }

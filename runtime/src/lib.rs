@@ -39,7 +39,7 @@ pub mod __private {
     pub use crate::alert::Severity;
     pub use crate::handler::{
         Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, ClassifyStdError, HandlerMeta,
-        instrument,
+        check_user_field, instrument,
     };
     pub use tracing::Level;
 }

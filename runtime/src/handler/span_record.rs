@@ -26,6 +26,48 @@ pub mod fields {
 
 const STATUS_ERROR: &str = "ERROR";
 
+/// Fields the handler span records itself; `fields(...)` may not reuse their names.
+const RESERVED: [&str; 6] = [
+    fields::HANDLER,
+    fields::NAMESPACE,
+    fields::KIND,
+    fields::STATUS_CODE,
+    fields::ERROR_TYPE,
+    fields::ERROR_MESSAGE,
+];
+
+/// Called by generated code in a `const` for each name in `fields(...)`, so a collision with a
+/// field ws-observe records itself is a compile error at the user's field name.
+#[doc(hidden)]
+pub const fn check_user_field(name: &str) {
+    let mut i = 0;
+    while i < RESERVED.len() {
+        if const_str_eq(RESERVED[i], name) {
+            panic!(
+                "this `fields(...)` name is recorded by ws-observe itself \
+                 (ws.handler, code.namespace, otel.kind, otel.status_code, error.type, \
+                 error.message): choose another name"
+            );
+        }
+        i += 1;
+    }
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 pub(crate) fn error(span: &Span, info: &ErrorInfo<'_>) {
     if span.is_disabled() {
         return;

@@ -229,3 +229,60 @@ fn metrics_addr_off_serves_nothing() {
     let output = child("child_metrics_off", &[("WS_OBSERVE_METRICS_ADDR", "off")]);
     assert!(String::from_utf8_lossy(&output.stdout).contains("METRICS_OFF_OK"));
 }
+
+#[test]
+fn child_pretty_logs() {
+    if !in_child() {
+        return;
+    }
+    let telemetry = ws_observe::runtime::init().expect("init");
+    tracing::info!(target: "init", answer = 42, "pretty event");
+    let _ = refuse();
+    drop(telemetry);
+}
+
+#[test]
+fn pretty_format_on_request() {
+    if in_child() {
+        return;
+    }
+    let output = child(
+        "child_pretty_logs",
+        &[
+            ("WS_OBSERVE_METRICS_ADDR", "off"),
+            ("WS_OBSERVE_LOG_FORMAT", "pretty"),
+        ],
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("pretty event"), "{stdout}");
+    assert!(stdout.contains("answer: 42"), "{stdout}");
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("{\"@timestamp\"")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn child_rust_log_filters() {
+    if !in_child() {
+        return;
+    }
+    let telemetry = ws_observe::runtime::init().expect("init");
+    tracing::info!(target: "init", "filtered out");
+    tracing::warn!(target: "init", "kept");
+    drop(telemetry);
+}
+
+#[test]
+fn rust_log_filters_log_lines() {
+    if in_child() {
+        return;
+    }
+    let output = child(
+        "child_rust_log_filters",
+        &[("WS_OBSERVE_METRICS_ADDR", "off"), ("RUST_LOG", "warn")],
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("\"message\":\"kept\""), "{stdout}");
+    assert!(!stdout.contains("filtered out"), "{stdout}");
+}

@@ -12,7 +12,7 @@ mod timestamp;
 
 pub use json::{ECS_VERSION, JsonLayer};
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
@@ -43,6 +43,8 @@ pub(crate) fn subscriber(
     impl tracing::Subscriber + Send + Sync + 'static,
     WorkerGuard,
 ) {
+    // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
+    let ansi = config.log_writer.is_none() && std::io::stdout().is_terminal();
     let writer: Box<dyn Write + Send> = config
         .log_writer
         .take()
@@ -63,6 +65,7 @@ pub(crate) fn subscriber(
         LogFormat::Json => JsonLayer::new(writer, &config.service_name).boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
             .pretty()
+            .with_ansi(ansi)
             .with_writer(writer)
             .boxed(),
     };

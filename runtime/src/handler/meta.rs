@@ -16,6 +16,7 @@ use tracing::Span;
 use super::guard::CallGuard;
 use super::outcome::OutcomeKind;
 use crate::alert::Severity;
+use crate::metrics::cells::{AtomicHistogram, HistogramSnapshot, scaled_bounds};
 
 /// Upper bounds (seconds) of the `ws_handler_duration_seconds` buckets. WebSocket handlers are
 /// usually sub-millisecond, so the low end is finer than Prometheus' default buckets.
@@ -23,18 +24,7 @@ pub const DURATION_BUCKETS_SECONDS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// The same bounds in nanoseconds, compared against the measured duration on the hot path.
-const DURATION_BUCKETS_NANOS: [u64; 14] = {
-    let mut nanos = [0u64; 14];
-    let mut i = 0;
-    while i < nanos.len() {
-        nanos[i] = (DURATION_BUCKETS_SECONDS[i] * 1e9) as u64;
-        i += 1;
-    }
-    nanos
-};
-
-const BUCKET_COUNT: usize = DURATION_BUCKETS_NANOS.len() + 1; // + the +Inf bucket
+const DURATION_BUCKETS_NANOS: [u64; 14] = scaled_bounds(DURATION_BUCKETS_SECONDS, 1e9);
 
 /// Identity and metric cells of one annotated handler. Created by the macros as a `static`.
 ///
@@ -56,9 +46,7 @@ pub struct HandlerMeta {
     registered: AtomicBool,
     started: AtomicU64,
     outcomes: [AtomicU64; 4],
-    /// Non-cumulative bucket counts; the last one is (last bound, +Inf).
-    buckets: [AtomicU64; BUCKET_COUNT],
-    sum_nanos: AtomicU64,
+    duration_nanos: AtomicHistogram<14>,
 }
 
 /// A consistent-enough copy of one handler's counters, read at scrape time.
@@ -68,10 +56,8 @@ pub struct HandlerSnapshot {
     pub calls: [u64; 4],
     /// Calls started and not finished yet.
     pub in_flight: u64,
-    /// Cumulative bucket counts for [`DURATION_BUCKETS_SECONDS`], then +Inf.
-    pub cumulative_buckets: [u64; BUCKET_COUNT],
-    /// Sum of all observed durations, in seconds.
-    pub sum_seconds: f64,
+    /// Durations in nanoseconds, bucketed by [`DURATION_BUCKETS_SECONDS`].
+    pub duration_nanos: HistogramSnapshot,
 }
 
 impl HandlerMeta {
@@ -84,8 +70,7 @@ impl HandlerMeta {
             registered: AtomicBool::new(false),
             started: AtomicU64::new(0),
             outcomes: [const { AtomicU64::new(0) }; 4],
-            buckets: [const { AtomicU64::new(0) }; BUCKET_COUNT],
-            sum_nanos: AtomicU64::new(0),
+            duration_nanos: AtomicHistogram::new(DURATION_BUCKETS_NANOS),
         }
     }
 
@@ -130,12 +115,7 @@ impl HandlerMeta {
 
     #[inline]
     pub(crate) fn record(&self, outcome: OutcomeKind, nanos: u64) {
-        let bucket = DURATION_BUCKETS_NANOS
-            .iter()
-            .position(|&bound| nanos <= bound)
-            .unwrap_or(BUCKET_COUNT - 1);
-        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.duration_nanos.observe(nanos);
         // Last: the outcome counters double as the "finished" count behind the in-flight gauge.
         self.outcomes[outcome.index()].fetch_add(1, Ordering::Release);
     }
@@ -146,16 +126,10 @@ impl HandlerMeta {
         let calls = std::array::from_fn(|i| self.outcomes[i].load(Ordering::Acquire));
         let finished: u64 = calls.iter().sum();
         let started = self.started.load(Ordering::Acquire);
-        let mut running = 0;
-        let cumulative_buckets = std::array::from_fn(|i| {
-            running += self.buckets[i].load(Ordering::Relaxed);
-            running
-        });
         HandlerSnapshot {
             calls,
             in_flight: started.saturating_sub(finished),
-            cumulative_buckets,
-            sum_seconds: self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            duration_nanos: self.duration_nanos.snapshot(),
         }
     }
 }
@@ -166,15 +140,8 @@ impl HandlerSnapshot {
         for (a, b) in self.calls.iter_mut().zip(other.calls) {
             *a += b;
         }
-        for (a, b) in self
-            .cumulative_buckets
-            .iter_mut()
-            .zip(other.cumulative_buckets)
-        {
-            *a += b;
-        }
         self.in_flight += other.in_flight;
-        self.sum_seconds += other.sum_seconds;
+        self.duration_nanos.merge(&other.duration_nanos);
     }
 }
 

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use prometheus::core::{Collector, Desc};
-use prometheus::proto::{self, MetricFamily, MetricType};
+use prometheus::proto::{MetricFamily, MetricType};
+
+use super::cells::{counter, family, gauge, histogram, label};
 
 use super::names::{self, labels};
 use crate::handler::{DURATION_BUCKETS_SECONDS, HandlerSnapshot, OutcomeKind, registered_handlers};
@@ -41,22 +43,6 @@ impl HandlerCollector {
     }
 }
 
-fn label(name: &str, value: &str) -> proto::LabelPair {
-    let mut pair = proto::LabelPair::default();
-    pair.set_name(name.to_owned());
-    pair.set_value(value.to_owned());
-    pair
-}
-
-fn family(name: &str, help: &str, kind: MetricType, metrics: Vec<proto::Metric>) -> MetricFamily {
-    let mut family = MetricFamily::default();
-    family.set_name(name.to_owned());
-    family.set_help(help.to_owned());
-    family.set_field_type(kind);
-    family.set_metric(metrics);
-    family
-}
-
 impl Collector for HandlerCollector {
     fn desc(&self) -> Vec<&Desc> {
         self.descs.iter().collect()
@@ -87,36 +73,15 @@ impl Collector for HandlerCollector {
             for outcome in OutcomeKind::ALL {
                 let mut labels = ids();
                 labels.push(label(labels::OUTCOME, outcome.as_str()));
-                let mut counter = proto::Counter::default();
-                counter.set_value(snapshot.calls[outcome as usize] as f64);
-                let mut metric = proto::Metric::from_label(labels);
-                metric.set_counter(counter);
-                calls.push(metric);
+                calls.push(counter(labels, snapshot.calls[outcome as usize]));
             }
-
-            let buckets = DURATION_BUCKETS_SECONDS
-                .iter()
-                .zip(snapshot.cumulative_buckets)
-                .map(|(&bound, count)| {
-                    let mut bucket = proto::Bucket::default();
-                    bucket.set_upper_bound(bound);
-                    bucket.set_cumulative_count(count);
-                    bucket
-                })
-                .collect();
-            let mut histogram = proto::Histogram::default();
-            histogram.set_sample_count(*snapshot.cumulative_buckets.last().unwrap_or(&0));
-            histogram.set_sample_sum(snapshot.sum_seconds);
-            histogram.set_bucket(buckets);
-            let mut metric = proto::Metric::from_label(ids());
-            metric.set_histogram(histogram);
-            durations.push(metric);
-
-            let mut gauge = proto::Gauge::default();
-            gauge.set_value(snapshot.in_flight as f64);
-            let mut metric = proto::Metric::from_label(ids());
-            metric.set_gauge(gauge);
-            in_flight.push(metric);
+            durations.push(histogram(
+                ids(),
+                &snapshot.duration_nanos,
+                &DURATION_BUCKETS_SECONDS,
+                1e-9,
+            ));
+            in_flight.push(gauge(ids(), snapshot.in_flight as f64));
         }
 
         if merged.is_empty() {

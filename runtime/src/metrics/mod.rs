@@ -1,6 +1,7 @@
 //! The Prometheus side: the process-wide [`registry`], the metric names ([`names`]) and the
 //! `/metrics` HTTP listener ([`MetricsServer`]).
 
+pub(crate) mod cells;
 mod handler_collector;
 mod listener;
 pub mod names;
@@ -9,9 +10,10 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus::core::{Collector, Desc};
-use prometheus::proto::{self, MetricFamily, MetricType};
+use prometheus::proto::{MetricFamily, MetricType};
 use prometheus::{IntGauge, Opts, Registry};
 
+pub use cells::HistogramSnapshot;
 pub use listener::{MetricsServer, ServeError};
 
 /// The registry that `/metrics` serves. Register your own metrics here and they appear next
@@ -86,16 +88,13 @@ impl Collector for FnCounter {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let mut counter = proto::Counter::default();
-        counter.set_value((self.read)() as f64);
-        let mut metric = proto::Metric::default();
-        metric.set_counter(counter);
-        let mut family = MetricFamily::default();
-        family.set_name(self.desc.fq_name.clone());
-        family.set_help(self.desc.help.clone());
-        family.set_field_type(MetricType::COUNTER);
-        family.set_metric(vec![metric]);
-        vec![family]
+        let value = cells::counter(Vec::new(), (self.read)());
+        vec![cells::family(
+            &self.desc.fq_name,
+            &self.desc.help,
+            MetricType::COUNTER,
+            vec![value],
+        )]
     }
 }
 

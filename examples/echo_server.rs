@@ -10,11 +10,12 @@
 //! Text frames are commands: `upper <text>` answers in capitals, `fail` makes the handler
 //! return an error (so the `error` outcome moves), anything else is echoed back.
 
-use std::net::SocketAddr;
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
-use ws_observe::tokio_tungstenite::{accept_async, tungstenite::Message};
+use tracing::Instrument;
+use ws_observe::ws::{self, Message};
 use ws_observe::{runtime, ws_handler, ws_observe};
 
 #[derive(Debug, PartialEq)]
@@ -61,29 +62,30 @@ async fn on_message(message: Message) -> Result<Option<Message>, EchoError> {
     }
 }
 
-async fn serve_connection(stream: TcpStream, peer: SocketAddr) {
-    let websocket = match accept_async(stream).await {
+/// One connection: the wrapper counts it and its messages; each message's handler runs inside
+/// the connection's span, so handler spans are its children.
+async fn serve_connection(stream: TcpStream) {
+    let websocket = match ws::accept(stream).await {
         Ok(websocket) => websocket,
-        Err(error) => {
-            tracing::warn!(%error, "handshake failed");
-            return;
-        }
+        // Counted in ws_handshake_failures_total; not a connection.
+        Err(error) => return tracing::debug!(%error, "handshake failed"),
     };
-    let (mut sink, mut incoming) = websocket.split();
-    while let Some(Ok(message)) = incoming.next().await {
+    // Dead peers are dropped after 30 s without a pong, freeing their socket.
+    let mut websocket = websocket.with_keepalive(Duration::from_secs(20), Duration::from_secs(10));
+    let connection = websocket.span().clone();
+    while let Some(Ok(message)) = websocket.next().await {
         if message.is_close() {
             break;
         }
-        let reply = match on_message(message).await {
+        let reply = match on_message(message).instrument(connection.clone()).await {
             Ok(Some(reply)) => reply,
             Ok(None) => continue,
             Err(error) => Message::text(format!("error: {error}")),
         };
-        if sink.send(reply).await.is_err() {
+        if websocket.send(reply).await.is_err() {
             break;
         }
     }
-    tracing::debug!(peer.port = peer.port(), "connection closed");
 }
 
 #[tokio::main]
@@ -103,8 +105,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, peer) = accepted?;
-                tokio::spawn(serve_connection(stream, peer));
+                let (stream, _peer) = accepted?;
+                tokio::spawn(serve_connection(stream));
             }
             _ = tokio::signal::ctrl_c() => break,
         }

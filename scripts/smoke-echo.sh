@@ -30,4 +30,7 @@ expect() {
 expect 'ws_handler_calls_total{handler="on_message",module="echo_server",outcome="ok"} 180'
 expect 'ws_handler_calls_total{handler="on_message",module="echo_server",outcome="error"} 20'
 expect 'ws_handler_in_flight{handler="on_message",module="echo_server"} 0'
+expect 'ws_connections_opened_total 1'
+expect 'ws_messages_total{direction="received",kind="text"} 200'
+expect 'ws_messages_total{direction="sent",kind="text"} 200'
 echo "smoke-echo: 1 passed, 0 failed"

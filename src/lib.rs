@@ -98,6 +98,11 @@ pub use ws_observe_macros::ws_handler;
 /// The runtime: [`runtime::init`], [`runtime::Config`], the metrics registry and listener.
 pub use ws_observe_runtime as runtime;
 
+/// WebSocket instrumentation: [`ws::accept`], [`ws::accept_hdr`], [`ws::observe`] and the
+/// [`ws::ObservedStream`] they return (connection and message metrics, connection span,
+/// keepalive).
+pub use ws_observe_runtime::ws;
+
 /// The `tracing` version ws-observe records spans with: use it (or the same version) so your
 /// own spans and events nest with the handlers'.
 pub use tracing;
@@ -108,6 +113,9 @@ pub use prometheus;
 /// The `tokio-tungstenite` version ws-observe is built and tested against (client `connect`
 /// included).
 pub use tokio_tungstenite;
+
+/// The OpenTelemetry API version ws-observe propagates trace context with.
+pub use ws_observe_runtime::opentelemetry;
 
 #[doc(hidden)]
 pub mod __private {

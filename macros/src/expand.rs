@@ -68,8 +68,11 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
         static __WS_META: #private::HandlerMeta =
             #private::HandlerMeta::new(#name, ::core::module_path!(), #severity);
     };
+    let message = message_argument(&function.sig).map(|arg| quote!(, message = #arg));
     let start = quote! {
-        let #guard = __WS_META.start(#private::handler_span!(#private::Level::#level, #name #fields));
+        let #guard = __WS_META.start(
+            #private::handler_span!(#private::Level::#level, #name #message #fields)
+        );
     };
     let finish = quote! {
         #guard.finish({
@@ -194,6 +197,34 @@ fn boxed_async_block(body: &Block) -> Option<(&[Stmt], (&Expr, &Expr))> {
         inner @ Expr::Async(_) => Some((leading, (&*call.func, inner))),
         _ => None,
     }
+}
+
+/// The first argument written as `name: Message` or `name: &Message` (any path ending in
+/// `Message`). The runtime records its kind and size on the span when it is tungstenite's
+/// `Message`, and nothing for an application type of the same name.
+fn message_argument(sig: &syn::Signature) -> Option<&syn::Ident> {
+    fn is_message(ty: &Type) -> bool {
+        match ty {
+            Type::Reference(reference) => is_message(&reference.elem),
+            Type::Paren(paren) => is_message(&paren.elem),
+            Type::Path(path) => {
+                path.qself.is_none()
+                    && path
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|last| last.ident == "Message" && last.arguments.is_none())
+            }
+            _ => false,
+        }
+    }
+    sig.inputs.iter().find_map(|input| match input {
+        syn::FnArg::Typed(typed) if is_message(&typed.ty) => match &*typed.pat {
+            syn::Pat::Ident(pat) if pat.subpat.is_none() => Some(&pat.ident),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 fn capitalize(word: &str) -> String {

@@ -23,7 +23,9 @@ mod config;
 pub mod handler;
 pub mod logs;
 pub mod metrics;
+pub mod propagation;
 mod telemetry;
+pub mod ws;
 
 pub use config::{Config, DEFAULT_METRICS_ADDR, InitError, LogFormat, vars};
 pub use metrics::registry;
@@ -31,6 +33,9 @@ pub use telemetry::{Telemetry, init};
 
 /// Re-exported so generated code and users share one `tracing` version.
 pub use tracing;
+
+/// Re-exported so users share ws-observe's OpenTelemetry API version.
+pub use opentelemetry;
 
 /// What the macros' generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]

@@ -123,6 +123,24 @@ pub(crate) fn cancelled(span: &Span) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __handler_span {
+    // A handler with a `Message` argument: its kind and size go on the span.
+    ($level:expr, $name:literal, message = $message:expr $(, $($fields:tt)+)?) => {
+        $crate::__handler_span!(
+            $level,
+            $name,
+            "ws.message.kind" = {
+                #[allow(unused_imports)]
+                use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+                (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind()
+            },
+            "ws.message.size" = {
+                #[allow(unused_imports)]
+                use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+                (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size()
+            }
+            $(, $($fields)+)?
+        )
+    };
     ($level:expr, $name:literal $(, $($fields:tt)+)?) => {
         $crate::tracing::span!(
             target: ::core::module_path!(),

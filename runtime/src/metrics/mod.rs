@@ -56,6 +56,8 @@ fn register_builtin(registry: &Registry) {
         crate::logs::dropped_lines,
     ))));
 
+    must(registry.register(Box::new(crate::ws::metrics::WsCollector::new())));
+
     #[cfg(target_os = "linux")]
     must(registry.register(Box::new(
         prometheus::process_collector::ProcessCollector::for_self(),

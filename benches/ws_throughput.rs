@@ -1,1 +1,512 @@
-fn main() {}
+//! End-to-end echo throughput: a plain tokio-tungstenite echo server next to the same server
+//! fully instrumented by ws-observe, measured in one run, in one criterion group.
+//!
+//! - `bare`: `tokio_tungstenite::accept_async`, each message handled by a plain `async fn`
+//!   that returns the echo; no subscriber on the server threads.
+//! - `instrumented`: `ws_observe::ws::accept` (connection and message metrics, connection
+//!   span) with keepalive as in `examples/echo_server.rs`, each message handled by a
+//!   `#[ws_handler]` `async fn` taking the `Message` (its span gets the message kind and size)
+//!   that calls a `#[ws_observe]` sync helper, all inside the connection's span, with
+//!   ws-observe's JSON layer at `info` writing to `io::sink()` installed on every server
+//!   thread. No log line per message: the spans are what costs.
+//!
+//! Load: 4 client connections, each pipelining 64-byte binary messages with at most 64
+//! unanswered, 2 000 messages per connection per iteration (8 000 echoes an iteration, the
+//! criterion "element"). Server (2 workers) and client (current-thread, on the bench's main
+//! thread) have their own tokio runtimes; only the server differs between the two variants.
+//!
+//! ```text
+//! cargo bench --bench ws_throughput
+//! ```
+//!
+//! Criterion prints each variant's `thrpt` (messages per second: the middle value is from the
+//! mean time). The ratio is `thrpt(instrumented) / thrpt(bare)` from the same run; the bench
+//! prints it at the end, from the medians of the measured samples, together with the CPU time
+//! the server and the client threads spent per message (Linux `/proc`). The same medians are in
+//! `target/criterion/ws_throughput/{bare,instrumented}/new/estimates.json`:
+//! `median.point_estimate` is nanoseconds per iteration, so msgs/s = 8 000 × 1e9 / it and the
+//! ratio is `median(bare) / median(instrumented)`.
+//!
+//! Client and server share the machine's cores, and over loopback each side's `send` also
+//! runs the peer's TCP receive path, so the throughput ratio is the end-to-end cost, not the
+//! server's alone. The CPU-per-message columns are indicative only: they include that kernel
+//! work and tokio's idle-worker spinning, and move by ±30 % between runs on a 2-core machine.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::sync::Semaphore;
+use tokio_tungstenite::WebSocketStream;
+use tracing::{Dispatch, Instrument};
+use ws_observe::ws::Message;
+use ws_observe::{ws_handler, ws_observe};
+
+const CONNECTIONS: usize = 4;
+const MESSAGES_PER_CONNECTION: u64 = 2_000;
+/// Unanswered messages allowed per connection.
+const WINDOW: usize = 64;
+const PAYLOAD_BYTES: usize = 64;
+const SAMPLE_SIZE: usize = 20;
+/// Echoes per criterion iteration.
+const MESSAGES: u64 = CONNECTIONS as u64 * MESSAGES_PER_CONNECTION;
+/// Largest frame the handlers accept.
+const MAX_FRAME: usize = 64 * 1024;
+
+#[derive(Debug)]
+struct EchoError;
+
+impl std::fmt::Display for EchoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("frame too large")
+    }
+}
+
+impl std::error::Error for EchoError {}
+
+// ---- The handlers: the same work, with and without the attributes. ----
+
+#[inline(never)]
+fn check_frame(payload: &[u8]) -> Result<usize, EchoError> {
+    if payload.len() > MAX_FRAME {
+        Err(EchoError)
+    } else {
+        Ok(payload.len())
+    }
+}
+
+#[inline(never)]
+#[ws_observe(name = "check_frame")]
+fn observed_check_frame(payload: &[u8]) -> Result<usize, EchoError> {
+    check_frame(payload)
+}
+
+#[inline(never)]
+async fn bare_on_message(message: Message) -> Result<Option<Message>, EchoError> {
+    match message {
+        Message::Binary(bytes) => {
+            check_frame(&bytes)?;
+            Ok(Some(Message::Binary(bytes)))
+        }
+        Message::Text(text) => {
+            check_frame(text.as_bytes())?;
+            Ok(Some(Message::Text(text)))
+        }
+        _ => Ok(None),
+    }
+}
+
+#[inline(never)]
+#[ws_handler(name = "on_message")]
+async fn observed_on_message(message: Message) -> Result<Option<Message>, EchoError> {
+    match message {
+        Message::Binary(bytes) => {
+            observed_check_frame(&bytes)?;
+            Ok(Some(Message::Binary(bytes)))
+        }
+        Message::Text(text) => {
+            observed_check_frame(text.as_bytes())?;
+            Ok(Some(Message::Text(text)))
+        }
+        _ => Ok(None),
+    }
+}
+
+// ---- The servers. ----
+
+async fn serve_bare(tcp: TcpStream) {
+    let Ok(mut websocket) = tokio_tungstenite::accept_async(tcp).await else {
+        return;
+    };
+    while let Some(Ok(message)) = websocket.next().await {
+        if message.is_close() {
+            break;
+        }
+        let reply = match bare_on_message(message).await {
+            Ok(Some(reply)) => reply,
+            Ok(None) => continue,
+            Err(error) => Message::text(format!("error: {error}")),
+        };
+        if websocket.send(reply).await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn serve_instrumented(tcp: TcpStream) {
+    let Ok(websocket) = ws_observe::ws::accept(tcp).await else {
+        return;
+    };
+    let mut websocket = websocket.with_keepalive(Duration::from_secs(20), Duration::from_secs(10));
+    let connection = websocket.span().clone();
+    while let Some(Ok(message)) = websocket.next().await {
+        if message.is_close() {
+            break;
+        }
+        let reply = match observed_on_message(message)
+            .instrument(connection.clone())
+            .await
+        {
+            Ok(Some(reply)) => reply,
+            Ok(None) => continue,
+            Err(error) => Message::text(format!("error: {error}")),
+        };
+        if websocket.send(reply).await.is_err() {
+            break;
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Bare,
+    Instrumented,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Bare => "bare",
+            Variant::Instrumented => "instrumented",
+        }
+    }
+
+    /// The server runtime's thread name (at most 15 bytes: Linux truncates `comm`).
+    fn thread_name(self) -> &'static str {
+        match self {
+            Variant::Bare => "srv-bare",
+            Variant::Instrumented => "srv-instrumentd",
+        }
+    }
+}
+
+/// ws-observe's JSON layer, as `runtime::init()` installs it (minus the non-blocking queue),
+/// writing to `io::sink()`, at `info`.
+fn json_dispatch() -> Dispatch {
+    use tracing_subscriber::layer::SubscriberExt;
+    let layer = ws_observe::runtime::logs::JsonLayer::new(std::io::sink, "bench");
+    let subscriber = tracing_subscriber::registry()
+        .with(layer)
+        .with(tracing_subscriber::filter::LevelFilter::INFO);
+    Dispatch::new(subscriber)
+}
+
+struct Server {
+    runtime: Runtime,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(variant: Variant) -> Server {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
+            .worker_threads(2)
+            .enable_all()
+            .thread_name(variant.thread_name());
+        if variant == Variant::Instrumented {
+            // Every thread of this runtime (and only of it) sees the subscriber, for its whole
+            // life: spans opened by tasks on any worker are recorded.
+            let dispatch = json_dispatch();
+            builder.on_thread_start(move || {
+                std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+            });
+        }
+        let runtime = builder.build().expect("server runtime");
+        let listener = runtime
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        runtime.spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                match variant {
+                    Variant::Bare => tokio::spawn(serve_bare(tcp)),
+                    Variant::Instrumented => tokio::spawn(serve_instrumented(tcp)),
+                };
+            }
+        });
+        Server { runtime, addr }
+    }
+
+    fn stop(self) {
+        self.runtime.shutdown_timeout(Duration::from_secs(1));
+    }
+}
+
+// ---- The clients. ----
+
+type ClientSocket = WebSocketStream<TcpStream>;
+type Connection = (SplitSink<ClientSocket, Message>, SplitStream<ClientSocket>);
+
+struct Clients {
+    runtime: Runtime,
+    connections: Vec<Connection>,
+    message: Message,
+}
+
+/// One iteration's measurements.
+struct Record {
+    iters: u64,
+    wall: Duration,
+    server_cpu: Option<Duration>,
+    client_cpu: Option<Duration>,
+}
+
+impl Clients {
+    fn connect(addr: SocketAddr) -> Clients {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("client runtime");
+        let connections = runtime.block_on(async {
+            let mut connections = Vec::with_capacity(CONNECTIONS);
+            for _ in 0..CONNECTIONS {
+                let tcp = TcpStream::connect(addr).await.expect("connect");
+                tcp.set_nodelay(true).expect("nodelay");
+                let (websocket, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+                    .await
+                    .expect("handshake");
+                connections.push(websocket.split());
+            }
+            connections
+        });
+        Clients {
+            runtime,
+            connections,
+            message: Message::binary(vec![0x5a; PAYLOAD_BYTES]),
+        }
+    }
+
+    /// Runs `iters` batches; the wall time covers the batches only.
+    fn run(&mut self, iters: u64, server_threads: &str) -> Record {
+        let server_before = threads_cpu(server_threads);
+        let client_before = current_thread_cpu();
+        let start = Instant::now();
+        self.runtime.block_on(async {
+            for _ in 0..iters {
+                let batches = self
+                    .connections
+                    .iter_mut()
+                    .map(|(sink, stream)| batch(sink, stream, &self.message));
+                futures_util::future::join_all(batches).await;
+            }
+        });
+        let wall = start.elapsed();
+        let elapsed = |before: Option<Duration>, after: Option<Duration>| {
+            Some(after?.saturating_sub(before?))
+        };
+        Record {
+            iters,
+            wall,
+            client_cpu: elapsed(client_before, current_thread_cpu()),
+            server_cpu: elapsed(server_before, threads_cpu(server_threads)),
+        }
+    }
+
+    fn close(mut self) {
+        self.runtime.block_on(async {
+            for (sink, stream) in &mut self.connections {
+                let _ = sink.send(Message::Close(None)).await;
+                while let Some(Ok(_)) = stream.next().await {}
+            }
+        });
+    }
+}
+
+/// One connection's share of an iteration: a sender keeping at most `WINDOW` messages
+/// unanswered, and a receiver taking the echoes and reopening the window.
+async fn batch(
+    sink: &mut SplitSink<ClientSocket, Message>,
+    stream: &mut SplitStream<ClientSocket>,
+    message: &Message,
+) {
+    let window = Semaphore::new(WINDOW);
+    let send = async {
+        for _ in 0..MESSAGES_PER_CONNECTION {
+            let permit = match window.try_acquire() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    // The window is full: push what is buffered, then wait for echoes.
+                    sink.flush().await.expect("flush");
+                    window.acquire().await.expect("window")
+                }
+            };
+            permit.forget();
+            sink.feed(message.clone()).await.expect("send");
+        }
+        sink.flush().await.expect("flush");
+    };
+    let receive = async {
+        for _ in 0..MESSAGES_PER_CONNECTION {
+            match stream.next().await {
+                Some(Ok(Message::Binary(echo))) => assert_eq!(echo.len(), PAYLOAD_BYTES),
+                other => panic!("unexpected echo: {other:?}"),
+            }
+            window.add_permits(1);
+        }
+    };
+    futures_util::future::join(send, receive).await;
+}
+
+// ---- CPU time from /proc (Linux; `None` elsewhere). ----
+
+/// `/proc` reports CPU time in USER_HZ ticks, 100 a second on every mainstream Linux target.
+const TICK: Duration = Duration::from_millis(10);
+
+/// utime + stime of one `/proc/.../stat` file.
+fn stat_cpu(stat: &str) -> Option<Duration> {
+    // Fields after the parenthesised command name start at field 3 (state); utime and stime
+    // are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u32 = fields.next()?.parse().ok()?;
+    let stime: u32 = fields.next()?.parse().ok()?;
+    Some(TICK * (utime + stime))
+}
+
+/// CPU time of this process's threads named `name`.
+fn threads_cpu(name: &str) -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path();
+        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
+            continue;
+        };
+        if comm.trim_end() != name {
+            continue;
+        }
+        if let Some(cpu) = std::fs::read_to_string(path.join("stat"))
+            .ok()
+            .and_then(|stat| stat_cpu(&stat))
+        {
+            total += cpu;
+        }
+    }
+    Some(total)
+}
+
+/// CPU time of the calling thread (the client runtime runs on it).
+fn current_thread_cpu() -> Option<Duration> {
+    stat_cpu(&std::fs::read_to_string("/proc/thread-self/stat").ok()?)
+}
+
+// ---- The bench. ----
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ws_throughput");
+    group
+        .throughput(Throughput::Elements(MESSAGES))
+        .sample_size(SAMPLE_SIZE)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sampling_mode(SamplingMode::Flat);
+
+    let mut results = Vec::new();
+    for variant in [Variant::Bare, Variant::Instrumented] {
+        let server = Server::start(variant);
+        let mut clients = Clients::connect(server.addr);
+        let mut records = Vec::new();
+        group.bench_function(variant.name(), |b| {
+            b.iter_custom(|iters| {
+                let record = clients.run(iters, variant.thread_name());
+                let wall = record.wall;
+                records.push(record);
+                wall
+            })
+        });
+        clients.close();
+        server.stop();
+        results.push((variant, records));
+    }
+    group.finish();
+    summarise(&results);
+}
+
+struct Summary {
+    median_msgs_per_sec: f64,
+    server_cpu_per_msg: Option<Duration>,
+    client_cpu_per_msg: Option<Duration>,
+}
+
+/// The measured samples are the last `SAMPLE_SIZE` calls (warm-up calls come first).
+fn summary(records: &[Record]) -> Option<Summary> {
+    let samples = &records[records.len().saturating_sub(SAMPLE_SIZE)..];
+    if samples.is_empty() {
+        return None;
+    }
+    let mut per_iteration: Vec<f64> = samples
+        .iter()
+        .map(|r| r.wall.as_secs_f64() / r.iters as f64)
+        .collect();
+    per_iteration.sort_by(f64::total_cmp);
+    let middle = per_iteration.len() / 2;
+    let median = if per_iteration.len() % 2 == 0 {
+        (per_iteration[middle - 1] + per_iteration[middle]) / 2.0
+    } else {
+        per_iteration[middle]
+    };
+    let messages: u64 = samples.iter().map(|r| r.iters * MESSAGES).sum();
+    let per_message = |cpu: fn(&Record) -> Option<Duration>| {
+        let total = samples
+            .iter()
+            .map(cpu)
+            .sum::<Option<Duration>>()?
+            .as_secs_f64();
+        Some(Duration::from_secs_f64(total / messages as f64))
+    };
+    Some(Summary {
+        median_msgs_per_sec: MESSAGES as f64 / median,
+        server_cpu_per_msg: per_message(|r| r.server_cpu),
+        client_cpu_per_msg: per_message(|r| r.client_cpu),
+    })
+}
+
+fn micros(cpu: Option<Duration>) -> String {
+    cpu.map_or_else(
+        || "n/a".to_owned(),
+        |d| format!("{:.2} µs", d.as_secs_f64() * 1e6),
+    )
+}
+
+fn summarise(results: &[(Variant, Vec<Record>)]) {
+    println!();
+    println!(
+        "ws_throughput: median of the measured samples, {CONNECTIONS} connections x \
+         {MESSAGES_PER_CONNECTION} messages of {PAYLOAD_BYTES} B, window {WINDOW}"
+    );
+    let mut summaries = Vec::new();
+    for (variant, records) in results {
+        let Some(summary) = summary(records) else {
+            continue;
+        };
+        println!(
+            "  {:<13} {:>10.0} msgs/s   server CPU {:>9}/msg   client CPU {:>9}/msg",
+            variant.name(),
+            summary.median_msgs_per_sec,
+            micros(summary.server_cpu_per_msg),
+            micros(summary.client_cpu_per_msg),
+        );
+        summaries.push((*variant, summary));
+    }
+    let find = |wanted| summaries.iter().find(|(v, _)| *v == wanted).map(|(_, s)| s);
+    if let (Some(bare), Some(instrumented)) = (find(Variant::Bare), find(Variant::Instrumented)) {
+        println!(
+            "  throughput ratio instrumented / bare = {:.3}",
+            instrumented.median_msgs_per_sec / bare.median_msgs_per_sec
+        );
+        if let (Some(b), Some(i)) = (bare.server_cpu_per_msg, instrumented.server_cpu_per_msg) {
+            println!(
+                "  server CPU per message instrumented / bare = {:.3} (+{:.2} µs/msg)",
+                i.as_secs_f64() / b.as_secs_f64(),
+                (i.as_secs_f64() - b.as_secs_f64()) * 1e6
+            );
+        }
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -80,7 +80,7 @@ fn check_frame(payload: &[u8]) -> Result<usize, EchoError> {
 }
 
 #[inline(never)]
-#[ws_observe(name = "check_frame")]
+#[ws_observe(name = "check_frame", level = "debug")]
 fn observed_check_frame(payload: &[u8]) -> Result<usize, EchoError> {
     check_frame(payload)
 }
@@ -116,6 +116,28 @@ async fn observed_on_message(message: Message) -> Result<Option<Message>, EchoEr
     }
 }
 
+#[inline(never)]
+#[ws_observe(name = "check_frame_quiet", level = "debug")]
+fn quiet_check_frame(payload: &[u8]) -> Result<usize, EchoError> {
+    check_frame(payload)
+}
+
+#[inline(never)]
+#[ws_handler(name = "on_message_quiet", level = "debug")]
+async fn quiet_on_message(message: Message) -> Result<Option<Message>, EchoError> {
+    match message {
+        Message::Binary(bytes) => {
+            quiet_check_frame(&bytes)?;
+            Ok(Some(Message::Binary(bytes)))
+        }
+        Message::Text(text) => {
+            quiet_check_frame(text.as_bytes())?;
+            Ok(Some(Message::Text(text)))
+        }
+        _ => Ok(None),
+    }
+}
+
 // ---- The servers. ----
 
 async fn serve_bare(tcp: TcpStream) {
@@ -142,29 +164,62 @@ async fn serve_instrumented(tcp: TcpStream) {
         return;
     };
     let mut websocket = websocket.with_keepalive(Duration::from_secs(20), Duration::from_secs(10));
+    // The whole connection loop runs inside the connection span (entered once per poll, not
+    // once per message), so the handler spans opened in it are its children.
     let connection = websocket.span().clone();
-    while let Some(Ok(message)) = websocket.next().await {
-        if message.is_close() {
-            break;
-        }
-        let reply = match observed_on_message(message)
-            .instrument(connection.clone())
-            .await
-        {
-            Ok(Some(reply)) => reply,
-            Ok(None) => continue,
-            Err(error) => Message::text(format!("error: {error}")),
-        };
-        if websocket.send(reply).await.is_err() {
-            break;
+    async move {
+        while let Some(Ok(message)) = websocket.next().await {
+            if message.is_close() {
+                break;
+            }
+            let reply = match observed_on_message(message).await {
+                Ok(Some(reply)) => reply,
+                Ok(None) => continue,
+                Err(error) => Message::text(format!("error: {error}")),
+            };
+            if websocket.send(reply).await.is_err() {
+                break;
+            }
         }
     }
+    .instrument(connection)
+    .await
+}
+
+async fn serve_quiet(tcp: TcpStream) {
+    let Ok(websocket) = ws_observe::ws::accept(tcp).await else {
+        return;
+    };
+    let mut websocket = websocket.with_keepalive(Duration::from_secs(20), Duration::from_secs(10));
+    // The whole connection loop runs inside the connection span (entered once per poll, not
+    // once per message), so the handler spans opened in it are its children.
+    let connection = websocket.span().clone();
+    async move {
+        while let Some(Ok(message)) = websocket.next().await {
+            if message.is_close() {
+                break;
+            }
+            let reply = match quiet_on_message(message).await {
+                Ok(Some(reply)) => reply,
+                Ok(None) => continue,
+                Err(error) => Message::text(format!("error: {error}")),
+            };
+            if websocket.send(reply).await.is_err() {
+                break;
+            }
+        }
+    }
+    .instrument(connection)
+    .await
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Variant {
     Bare,
     Instrumented,
+    /// The same, with the handlers' spans at `debug`, below the subscriber's `info`: metrics,
+    /// wrapper, connection span and JSON layer, no span per message.
+    HandlerSpansFiltered,
 }
 
 impl Variant {
@@ -172,6 +227,7 @@ impl Variant {
         match self {
             Variant::Bare => "bare",
             Variant::Instrumented => "instrumented",
+            Variant::HandlerSpansFiltered => "instrumented_handler_spans_filtered",
         }
     }
 
@@ -180,6 +236,7 @@ impl Variant {
         match self {
             Variant::Bare => "srv-bare",
             Variant::Instrumented => "srv-instrumentd",
+            Variant::HandlerSpansFiltered => "srv-filtered",
         }
     }
 }
@@ -207,12 +264,14 @@ impl Server {
             .worker_threads(2)
             .enable_all()
             .thread_name(variant.thread_name());
-        if variant == Variant::Instrumented {
-            // Every thread of this runtime (and only of it) sees the subscriber, for its whole
-            // life: spans opened by tasks on any worker are recorded.
-            let dispatch = json_dispatch();
-            builder.on_thread_start(move || {
-                std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+        if variant != Variant::Bare {
+            // A process-wide subscriber, as `runtime::init()` installs: callsite interest is
+            // then cached, as in production. The bare server has no tracing callsites, so it
+            // is unaffected.
+            static INSTALL: std::sync::Once = std::sync::Once::new();
+            INSTALL.call_once(|| {
+                tracing::dispatcher::set_global_default(json_dispatch())
+                    .expect("no other subscriber");
             });
         }
         let runtime = builder.build().expect("server runtime");
@@ -226,6 +285,7 @@ impl Server {
                 match variant {
                     Variant::Bare => tokio::spawn(serve_bare(tcp)),
                     Variant::Instrumented => tokio::spawn(serve_instrumented(tcp)),
+                    Variant::HandlerSpansFiltered => tokio::spawn(serve_quiet(tcp)),
                 };
             }
         });
@@ -406,7 +466,11 @@ fn bench(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat);
 
     let mut results = Vec::new();
-    for variant in [Variant::Bare, Variant::Instrumented] {
+    for variant in [
+        Variant::Bare,
+        Variant::Instrumented,
+        Variant::HandlerSpansFiltered,
+    ] {
         let server = Server::start(variant);
         let mut clients = Clients::connect(server.addr);
         let mut records = Vec::new();
@@ -493,6 +557,13 @@ fn summarise(results: &[(Variant, Vec<Record>)]) {
         summaries.push((*variant, summary));
     }
     let find = |wanted| summaries.iter().find(|(v, _)| *v == wanted).map(|(_, s)| s);
+    if let (Some(bare), Some(filtered)) = (find(Variant::Bare), find(Variant::HandlerSpansFiltered))
+    {
+        println!(
+            "  throughput ratio instrumented (handler spans filtered) / bare = {:.3}",
+            filtered.median_msgs_per_sec / bare.median_msgs_per_sec
+        );
+    }
     if let (Some(bare), Some(instrumented)) = (find(Variant::Bare), find(Variant::Instrumented)) {
         println!(
             "  throughput ratio instrumented / bare = {:.3}",

@@ -62,8 +62,9 @@ async fn on_message(message: Message) -> Result<Option<Message>, EchoError> {
     }
 }
 
-/// One connection: the wrapper counts it and its messages; each message's handler runs inside
-/// the connection's span, so handler spans are its children.
+/// One connection: the wrapper counts it and its messages. The whole loop runs inside the
+/// connection's span (entered once per poll of this task, not once per message), so each
+/// handler's span is a child of it.
 async fn serve_connection(stream: TcpStream) {
     let websocket = match ws::accept(stream).await {
         Ok(websocket) => websocket,
@@ -73,19 +74,23 @@ async fn serve_connection(stream: TcpStream) {
     // Dead peers are dropped after 30 s without a pong, freeing their socket.
     let mut websocket = websocket.with_keepalive(Duration::from_secs(20), Duration::from_secs(10));
     let connection = websocket.span().clone();
-    while let Some(Ok(message)) = websocket.next().await {
-        if message.is_close() {
-            break;
-        }
-        let reply = match on_message(message).instrument(connection.clone()).await {
-            Ok(Some(reply)) => reply,
-            Ok(None) => continue,
-            Err(error) => Message::text(format!("error: {error}")),
-        };
-        if websocket.send(reply).await.is_err() {
-            break;
+    async move {
+        while let Some(Ok(message)) = websocket.next().await {
+            if message.is_close() {
+                break;
+            }
+            let reply = match on_message(message).await {
+                Ok(Some(reply)) => reply,
+                Ok(None) => continue,
+                Err(error) => Message::text(format!("error: {error}")),
+            };
+            if websocket.send(reply).await.is_err() {
+                break;
+            }
         }
     }
+    .instrument(connection)
+    .await
 }
 
 #[tokio::main]

@@ -17,6 +17,7 @@ use super::guard::CallGuard;
 use super::outcome::OutcomeKind;
 use crate::alert::Severity;
 use crate::metrics::cells::{AtomicHistogram, HistogramSnapshot, scaled_bounds};
+use crate::metrics::stripes::{self, Padded, STRIPES};
 
 /// Upper bounds (seconds) of the `ws_handler_duration_seconds` buckets. WebSocket handlers are
 /// usually sub-millisecond, so the low end is finer than Prometheus' default buckets.
@@ -44,6 +45,11 @@ pub struct HandlerMeta {
     module: &'static str,
     severity: Option<Severity>,
     registered: AtomicBool,
+    stripes: [Padded<Cells>; STRIPES],
+}
+
+/// One stripe of a handler's counters (see `metrics::stripes`).
+struct Cells {
     started: AtomicU64,
     outcomes: [AtomicU64; 4],
     duration_nanos: AtomicHistogram<14>,
@@ -68,9 +74,13 @@ impl HandlerMeta {
             module,
             severity,
             registered: AtomicBool::new(false),
-            started: AtomicU64::new(0),
-            outcomes: [const { AtomicU64::new(0) }; 4],
-            duration_nanos: AtomicHistogram::new(DURATION_BUCKETS_NANOS),
+            stripes: [const {
+                Padded(Cells {
+                    started: AtomicU64::new(0),
+                    outcomes: [const { AtomicU64::new(0) }; 4],
+                    duration_nanos: AtomicHistogram::new(DURATION_BUCKETS_NANOS),
+                })
+            }; STRIPES],
         }
     }
 
@@ -96,7 +106,10 @@ impl HandlerMeta {
         if !self.registered.load(Ordering::Acquire) {
             self.register();
         }
-        self.started.fetch_add(1, Ordering::Relaxed);
+        self.stripes[stripes::index()]
+            .0
+            .started
+            .fetch_add(1, Ordering::Relaxed);
         CallGuard::new(self, span, Instant::now())
     }
 
@@ -115,21 +128,36 @@ impl HandlerMeta {
 
     #[inline]
     pub(crate) fn record(&self, outcome: OutcomeKind, nanos: u64) {
-        self.duration_nanos.observe(nanos);
+        // The finishing thread's stripe, which need not be the starting one: only sums count.
+        let cells = &self.stripes[stripes::index()].0;
+        cells.duration_nanos.observe(nanos);
         // Last: the outcome counters double as the "finished" count behind the in-flight gauge.
-        self.outcomes[outcome.index()].fetch_add(1, Ordering::Release);
+        cells.outcomes[outcome.index()].fetch_add(1, Ordering::Release);
     }
 
     /// Reads the counters. In flight is derived as started − finished; finished is read first,
     /// so the difference is never negative.
     pub fn snapshot(&self) -> HandlerSnapshot {
-        let calls = std::array::from_fn(|i| self.outcomes[i].load(Ordering::Acquire));
+        let calls: [u64; 4] = std::array::from_fn(|i| {
+            self.stripes
+                .iter()
+                .map(|s| s.0.outcomes[i].load(Ordering::Acquire))
+                .sum()
+        });
         let finished: u64 = calls.iter().sum();
-        let started = self.started.load(Ordering::Acquire);
+        let started: u64 = self
+            .stripes
+            .iter()
+            .map(|s| s.0.started.load(Ordering::Acquire))
+            .sum();
+        let mut duration_nanos = HistogramSnapshot::default();
+        for stripe in &self.stripes {
+            duration_nanos.merge(&stripe.0.duration_nanos.snapshot());
+        }
         HandlerSnapshot {
             calls,
             in_flight: started.saturating_sub(finished),
-            duration_nanos: self.duration_nanos.snapshot(),
+            duration_nanos,
         }
     }
 }

@@ -69,5 +69,7 @@ pub(crate) fn subscriber(
             .with_writer(writer)
             .boxed(),
     };
-    (Registry::default().with(output.with_filter(filter)), guard)
+    // A global filter, not a per-layer one: every layer follows RUST_LOG alike, and the registry
+    // then keeps no per-layer filter state for each span.
+    (Registry::default().with(filter).with(output), guard)
 }

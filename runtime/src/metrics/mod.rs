@@ -5,6 +5,7 @@ pub(crate) mod cells;
 mod handler_collector;
 mod listener;
 pub mod names;
+pub(crate) mod stripes;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,10 +9,12 @@ use prometheus::proto::{MetricFamily, MetricType};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::close_reason::CloseReason;
+use crate::metrics::cells::HistogramSnapshot;
 use crate::metrics::cells::{
     AtomicHistogram, counter, family, gauge, histogram, label, scaled_bounds,
 };
 use crate::metrics::names::{self, labels};
+use crate::metrics::stripes::{self, Padded, STRIPES};
 
 /// Connection duration bounds, seconds: from a page view to a day-long session.
 const CONNECTION_SECONDS: [f64; 12] = [
@@ -62,18 +64,27 @@ pub(crate) struct WsCells {
     opened: AtomicU64,
     closed: [AtomicU64; CloseReason::ALL.len()],
     duration_nanos: AtomicHistogram<12>,
-    messages: [[AtomicU64; 5]; 2],
-    sizes: [AtomicHistogram<11>; 2],
+    /// Per message: striped (see `metrics::stripes`).
+    messages: [Padded<MessageCells>; STRIPES],
     ping_rtt_nanos: AtomicHistogram<12>,
     handshake_failures: AtomicU64,
+}
+
+struct MessageCells {
+    counts: [[AtomicU64; 5]; 2],
+    sizes: [AtomicHistogram<11>; 2],
 }
 
 pub(crate) static WS: WsCells = WsCells {
     opened: AtomicU64::new(0),
     closed: [const { AtomicU64::new(0) }; CloseReason::ALL.len()],
     duration_nanos: AtomicHistogram::new(scaled_bounds(CONNECTION_SECONDS, 1e9)),
-    messages: [const { [const { AtomicU64::new(0) }; 5] }; 2],
-    sizes: [const { AtomicHistogram::new(scaled_bounds(SIZE_BYTES, 1.0)) }; 2],
+    messages: [const {
+        Padded(MessageCells {
+            counts: [const { [const { AtomicU64::new(0) }; 5] }; 2],
+            sizes: [const { AtomicHistogram::new(scaled_bounds(SIZE_BYTES, 1.0)) }; 2],
+        })
+    }; STRIPES],
     ping_rtt_nanos: AtomicHistogram::new(scaled_bounds(RTT_SECONDS, 1e9)),
     handshake_failures: AtomicU64::new(0),
 };
@@ -91,8 +102,9 @@ impl WsCells {
     #[inline]
     pub(crate) fn message(&self, direction: Direction, message: &Message) {
         let (kind, size) = kind_and_size(message);
-        self.messages[direction as usize][kind].fetch_add(1, Ordering::Relaxed);
-        self.sizes[direction as usize].observe(size as u64);
+        let cells = &self.messages[stripes::index()].0;
+        cells.counts[direction as usize][kind].fetch_add(1, Ordering::Relaxed);
+        cells.sizes[direction as usize].observe(size as u64);
     }
 
     pub(crate) fn ping_rtt(&self, nanos: u64) {
@@ -188,7 +200,11 @@ impl Collector for WsCollector {
         let mut sizes = Vec::new();
         for (direction, name) in DIRECTIONS {
             for (kind, kind_name) in KINDS.iter().enumerate() {
-                let n = ws.messages[direction as usize][kind].load(Ordering::Relaxed);
+                let n = ws
+                    .messages
+                    .iter()
+                    .map(|s| s.0.counts[direction as usize][kind].load(Ordering::Relaxed))
+                    .sum();
                 messages.push(counter(
                     vec![
                         label(labels::DIRECTION, name),
@@ -197,7 +213,10 @@ impl Collector for WsCollector {
                     n,
                 ));
             }
-            let snapshot = ws.sizes[direction as usize].snapshot();
+            let mut snapshot = HistogramSnapshot::default();
+            for stripe in &ws.messages {
+                snapshot.merge(&stripe.0.sizes[direction as usize].snapshot());
+            }
             sizes.push(histogram(
                 vec![label(labels::DIRECTION, name)],
                 &snapshot,

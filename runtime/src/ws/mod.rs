@@ -31,7 +31,6 @@ use std::collections::HashMap;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Error;
 use tokio_tungstenite::tungstenite::handshake::server::{
     Callback, ErrorResponse, Request, Response,
 };
@@ -43,6 +42,8 @@ pub use stream::ObservedStream;
 #[doc(hidden)]
 #[path = "message_fields.rs"]
 pub mod __message_probe;
+/// The error type of the stream and sink (tungstenite's).
+pub use tokio_tungstenite::tungstenite::Error;
 /// The message type of the stream and sink (tungstenite's).
 pub use tokio_tungstenite::tungstenite::Message;
 

@@ -33,18 +33,25 @@ use super::metrics::{Direction, WS};
 /// use futures_util::{SinkExt, StreamExt};
 /// use tracing::Instrument;
 ///
+/// # async fn handle(message: ws_observe_runtime::ws::Message) -> ws_observe_runtime::ws::Message { message }
 /// # async fn serve(tcp: tokio::net::TcpStream) -> Result<(), Box<dyn std::error::Error>> {
 /// let mut ws = ws_observe_runtime::ws::accept(tcp).await?;
-/// let span = ws.span().clone();
-/// while let Some(message) = ws.next().await {
-///     let message = message?;
-///     if message.is_close() {
-///         break;
+/// let connection = ws.span().clone();
+/// // The loop runs inside the connection span: handler spans opened in it are its children.
+/// // (Instrumenting the loop once is cheaper than instrumenting each handler call.)
+/// async move {
+///     while let Some(message) = ws.next().await {
+///         let message = message?;
+///         if message.is_close() {
+///             break;
+///         }
+///         let reply = handle(message).await;
+///         ws.send(reply).await?;
 ///     }
-///     // Handler spans opened in here are children of the connection's span.
-///     let reply = async { message }.instrument(span.clone()).await;
-///     ws.send(reply).await?;
+///     Ok::<_, ws_observe_runtime::ws::Error>(())
 /// }
+/// .instrument(connection)
+/// .await?;
 /// # Ok(()) }
 /// ```
 pub struct ObservedStream<S> {

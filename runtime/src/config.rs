@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 
@@ -24,6 +25,9 @@ pub mod vars {
     pub const LOG_FORMAT: &str = "WS_OBSERVE_LOG_FORMAT";
     /// The service name on every log line (and, with export on, on every span).
     pub const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+    /// How long dropping the `Telemetry` guard may take to flush spans, logs and alerts
+    /// (`5s`, `500ms`, `1m`).
+    pub const SHUTDOWN_TIMEOUT: &str = "WS_OBSERVE_SHUTDOWN_TIMEOUT";
 }
 
 /// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
@@ -50,6 +54,14 @@ pub enum InitError {
         "a global tracing subscriber is already installed; ws-observe needs to install its own"
     )]
     SubscriberAlreadySet(#[source] tracing::subscriber::SetGlobalDefaultError),
+    /// The span exporter could not be built.
+    #[error("cannot export spans to {endpoint}: {reason}")]
+    TraceExport {
+        /// The configured endpoint.
+        endpoint: String,
+        /// What failed.
+        reason: String,
+    },
     /// The `/metrics` listener could not start.
     #[error("{source} (from {var}={addr})")]
     Metrics {
@@ -90,7 +102,12 @@ pub struct Config {
     pub(crate) log_filter: String,
     pub(crate) log_format: LogFormat,
     pub(crate) log_writer: Option<Box<dyn Write + Send>>,
-    pub(crate) service_name: String,
+    /// `OTEL_SERVICE_NAME`; wins over the builder's (the ecs-logging and OpenTelemetry rule).
+    service_name_from_env: Option<String>,
+    service_name: String,
+    pub(crate) service_version: String,
+    pub(crate) trace_export: Option<crate::otlp::TraceExport>,
+    pub(crate) shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -103,7 +120,11 @@ impl Default for Config {
             log_filter: "info".to_owned(),
             log_format: LogFormat::Json,
             log_writer: None,
+            service_name_from_env: None,
             service_name: default_service_name(),
+            service_version: "unknown".to_owned(),
+            trace_export: None,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -126,7 +147,8 @@ impl std::fmt::Debug for Config {
             )
             .field("log_filter", &self.log_filter)
             .field("log_format", &self.log_format)
-            .field("service_name", &self.service_name)
+            .field("service_name", &self.service_name())
+            .field("trace_export", &self.trace_export)
             .finish_non_exhaustive()
     }
 }
@@ -165,7 +187,12 @@ impl Config {
         }
         if let Some(value) = lookup(vars::SERVICE_NAME) {
             config = config.set_service_name(&value)?;
+            config.service_name_from_env = Some(config.service_name.clone());
         }
+        if let Some(value) = lookup(vars::SHUTDOWN_TIMEOUT) {
+            config.shutdown_timeout = parse_duration(vars::SHUTDOWN_TIMEOUT, &value)?;
+        }
+        config.trace_export = crate::otlp::from_vars(&lookup)?;
         Ok(config)
     }
 
@@ -226,8 +253,9 @@ impl Config {
         self
     }
 
-    /// Names the service on every log line (`service.name`). Default: `OTEL_SERVICE_NAME`,
-    /// else the executable's file name.
+    /// Names the service on log lines and spans (`service.name`), unless `OTEL_SERVICE_NAME`
+    /// is set (which wins, as OpenTelemetry and ecs-logging specify). Default: the
+    /// executable's file name.
     pub fn set_service_name(mut self, name: &str) -> Result<Self, InitError> {
         if name.trim().is_empty() {
             return Err(InitError::InvalidValue {
@@ -240,6 +268,45 @@ impl Config {
         Ok(self)
     }
 
+    /// The `service.name` in effect.
+    pub fn service_name(&self) -> &str {
+        self.service_name_from_env
+            .as_deref()
+            .unwrap_or(&self.service_name)
+    }
+
+    /// Sets `service.version` on exported spans (default `unknown`; pass your crate's
+    /// `env!("CARGO_PKG_VERSION")`). `service.version` in `OTEL_RESOURCE_ATTRIBUTES` wins.
+    pub fn set_service_version(mut self, version: &str) -> Self {
+        self.service_version = version.to_owned();
+        self
+    }
+
+    /// Exports spans as `export` says (what `OTEL_EXPORTER_OTLP_*` configure).
+    ///
+    /// ```
+    /// use ws_observe_runtime::otlp::{Protocol, TraceExport};
+    /// let config = ws_observe_runtime::Config::default()
+    ///     .with_trace_export(TraceExport::new(Protocol::Grpc, "http://127.0.0.1:4317").unwrap());
+    /// # let _ = config;
+    /// ```
+    pub fn with_trace_export(mut self, export: crate::otlp::TraceExport) -> Self {
+        self.trace_export = Some(export);
+        self
+    }
+
+    /// Exports no spans, whatever the environment says.
+    pub fn disable_trace_export(mut self) -> Self {
+        self.trace_export = None;
+        self
+    }
+
+    /// Bounds how long dropping the `Telemetry` guard may take (default 5 s).
+    pub fn set_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
     /// The configured `/metrics` address, `None` when disabled.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
@@ -249,6 +316,37 @@ impl Config {
     pub fn init(self) -> Result<crate::Telemetry, InitError> {
         crate::telemetry::start(self)
     }
+}
+
+/// Dropping the guard waits this long at most by default.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A duration such as `90s`, `5m`, `500ms` or `1h` (a bare number is seconds).
+pub(crate) fn parse_duration(var: &'static str, value: &str) -> Result<Duration, InitError> {
+    let text = value.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| InitError::InvalidValue {
+        var,
+        value: value.to_owned(),
+        expected: "a duration such as `90s`, `5m`, `500ms` or `1h`".into(),
+    })?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => {
+            return Err(InitError::InvalidValue {
+                var,
+                value: value.to_owned(),
+                expected: "a duration such as `90s`, `5m`, `500ms` or `1h`".into(),
+            });
+        }
+    };
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, InitError> {

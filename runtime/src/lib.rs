@@ -23,6 +23,7 @@ mod config;
 pub mod handler;
 pub mod logs;
 pub mod metrics;
+pub mod otlp;
 pub mod propagation;
 mod telemetry;
 pub mod ws;

@@ -32,6 +32,8 @@ pub fn init() -> Result<Telemetry, InitError> {
 #[must_use = "dropping the Telemetry guard stops /metrics and flushes logs at once"]
 pub struct Telemetry {
     metrics: Option<MetricsServer>,
+    // Before the logs: span export may log its last failure.
+    _trace_export: Option<crate::otlp::Pipeline>,
     // Dropped last: flushes the log lines written while the rest shut down.
     _log_guard: WorkerGuard,
 }
@@ -74,7 +76,25 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
         },
         None => None,
     };
-    let (subscriber, log_guard) = crate::logs::subscriber(&mut config);
+    let (trace_export, tracer) = match &config.trace_export {
+        Some(export) => {
+            let started = crate::otlp::Pipeline::start(
+                export,
+                config.service_name(),
+                &config.service_version,
+                config.shutdown_timeout,
+            );
+            match started {
+                Ok((pipeline, tracer)) => (Some(pipeline), Some(tracer)),
+                Err(error) => {
+                    INITIALIZED.store(false, Ordering::SeqCst);
+                    return Err(error);
+                }
+            }
+        }
+        None => (None, None),
+    };
+    let (subscriber, log_guard) = crate::logs::subscriber(&mut config, tracer);
     // INITIALIZED stays set on failure: someone else owns the global subscriber for good.
     tracing::subscriber::set_global_default(subscriber).map_err(InitError::SubscriberAlreadySet)?;
 
@@ -90,6 +110,7 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
     }
     Ok(Telemetry {
         metrics,
+        _trace_export: trace_export,
         _log_guard: log_guard,
     })
 }

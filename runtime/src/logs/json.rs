@@ -1,6 +1,7 @@
 //! The JSON log layer: one ecs-logging object per line.
 
 use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::time::SystemTime;
 
@@ -36,6 +37,8 @@ pub struct JsonLayer<W> {
     make_writer: W,
     /// `"service.name":"..."`, escaped once.
     service_fragment: String,
+    /// Write the OpenTelemetry `trace.id` and `span.id` of the current span.
+    trace_ids: bool,
 }
 
 impl<W> JsonLayer<W>
@@ -50,7 +53,17 @@ where
         JsonLayer {
             make_writer,
             service_fragment,
+            trace_ids: false,
         }
+    }
+
+    /// Adds `trace.id` and `span.id` (the OpenTelemetry ids of the current span) to every
+    /// line written inside a span, so a log line leads to its trace. Needs
+    /// `tracing-opentelemetry`'s layer in the same subscriber (`runtime::init()` does this
+    /// when trace export is configured).
+    pub fn with_trace_ids(mut self, enabled: bool) -> Self {
+        self.trace_ids = enabled;
+        self
     }
 }
 
@@ -83,7 +96,14 @@ impl JsonSink for EventSink<'_> {
 fn is_reserved(name: &str) -> bool {
     matches!(
         name,
-        "@timestamp" | "log.level" | "ecs.version" | "log.logger" | "service.name" | "spans"
+        "@timestamp"
+            | "log.level"
+            | "ecs.version"
+            | "log.logger"
+            | "service.name"
+            | "spans"
+            | "trace.id"
+            | "span.id"
     )
 }
 
@@ -192,6 +212,9 @@ where
         line.push_str(&self.service_fragment);
         line.push_str(fields);
 
+        if self.trace_ids && ctx.event_span(event).is_some() {
+            push_trace_ids(line, written);
+        }
         if let Some(scope) = ctx.event_scope(event) {
             // Innermost first, so the innermost span wins a name clash.
             let mut names: Vec<&'static str> = Vec::new();
@@ -232,6 +255,23 @@ where
         if line.capacity() > 64 * 1024 {
             *line = String::new(); // do not keep a huge line's buffer forever
         }
+    }
+}
+
+/// The ids of the OpenTelemetry context that `tracing-opentelemetry` makes current when a
+/// span is entered.
+fn push_trace_ids(line: &mut String, written: &mut Vec<&'static str>) {
+    use opentelemetry::trace::TraceContextExt;
+    let context = opentelemetry::Context::current();
+    let span = context.span();
+    let span_context = span.span_context();
+    if span_context.is_valid() {
+        push_field(line, written, "trace.id", |out| {
+            let _ = write!(out, "\"{}\"", span_context.trace_id());
+        });
+        push_field(line, written, "span.id", |out| {
+            let _ = write!(out, "\"{}\"", span_context.span_id());
+        });
     }
 }
 

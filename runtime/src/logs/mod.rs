@@ -39,6 +39,7 @@ pub(crate) fn dropped_lines() -> u64 {
 /// The subscriber `init()` installs, and the guard that flushes its writer.
 pub(crate) fn subscriber(
     config: &mut Config,
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 ) -> (
     impl tracing::Subscriber + Send + Sync + 'static,
     WorkerGuard,
@@ -62,7 +63,9 @@ pub(crate) fn subscriber(
     // Validated by the setter; parse_lossy cannot fail here.
     let filter = EnvFilter::builder().parse_lossy(&config.log_filter);
     let output = match config.log_format {
-        LogFormat::Json => JsonLayer::new(writer, &config.service_name).boxed(),
+        LogFormat::Json => JsonLayer::new(writer, config.service_name())
+            .with_trace_ids(tracer.is_some())
+            .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
             .pretty()
             .with_ansi(ansi)
@@ -71,5 +74,15 @@ pub(crate) fn subscriber(
     };
     // A global filter, not a per-layer one: every layer follows RUST_LOG alike, and the registry
     // then keeps no per-layer filter state for each span.
-    (Registry::default().with(filter).with(output), guard)
+    let export = tracer.map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                !crate::otlp::is_export_machinery(meta.target())
+            }))
+    });
+    (
+        Registry::default().with(filter).with(output).with(export),
+        guard,
+    )
 }

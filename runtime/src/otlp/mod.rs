@@ -1,0 +1,102 @@
+//! OpenTelemetry trace export over OTLP: configured by the specification's variables (see
+//! [`vars`]), spans exported off the handler's path by a bounded queue (see
+//! `processor`), and flushed within a bounded time when the `Telemetry` guard drops.
+//!
+//! Without an endpoint variable nothing is set up: no OpenTelemetry layer, no thread, no cost.
+
+mod processor;
+mod settings;
+
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
+
+pub use settings::{Protocol, Sampling, TraceExport, vars};
+
+pub(crate) use settings::from_vars;
+
+use crate::config::InitError;
+
+/// The running export pipeline; shut down (flushing what is queued) within a bound on drop.
+pub(crate) struct Pipeline {
+    provider: SdkTracerProvider,
+    shutdown_timeout: Duration,
+}
+
+impl Pipeline {
+    pub(crate) fn start(
+        export: &TraceExport,
+        service_name: &str,
+        service_version: &str,
+        shutdown_timeout: Duration,
+    ) -> Result<(Pipeline, SdkTracer), InitError> {
+        let processor =
+            processor::QueueProcessor::start(export).map_err(|reason| InitError::TraceExport {
+                endpoint: export.endpoint.clone(),
+                reason,
+            })?;
+        let mut resource = Resource::builder().with_attributes(
+            export
+                .resource
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        );
+        if !export.resource.iter().any(|(k, _)| k == "service.version") {
+            resource = resource
+                .with_attribute(KeyValue::new("service.version", service_version.to_owned()));
+        }
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_sampler(sampler(&export.sampling))
+            .with_resource(resource.with_service_name(service_name.to_owned()).build())
+            .build();
+        let tracer = provider.tracer("ws-observe");
+        Ok((
+            Pipeline {
+                provider,
+                shutdown_timeout,
+            },
+            tracer,
+        ))
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        // Bounded even when the collector hangs: the export thread is left behind, not waited for.
+        let _ = self.provider.shutdown_with_timeout(self.shutdown_timeout);
+    }
+}
+
+fn sampler(sampling: &Sampling) -> Sampler {
+    match sampling {
+        Sampling::AlwaysOn => Sampler::AlwaysOn,
+        Sampling::AlwaysOff => Sampler::AlwaysOff,
+        Sampling::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(*ratio),
+        Sampling::ParentBased(root) => Sampler::ParentBased(Box::new(sampler(root))),
+    }
+}
+
+/// Targets whose spans are the exporter's own machinery (the HTTP and gRPC stacks): never
+/// exported, or each export would produce spans to export.
+pub(crate) fn is_export_machinery(target: &str) -> bool {
+    [
+        "h2",
+        "hyper",
+        "hyper_util",
+        "tonic",
+        "tower",
+        "reqwest",
+        "opentelemetry",
+    ]
+    .iter()
+    .any(|prefix| {
+        target == *prefix
+            || target
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with("::"))
+    })
+}

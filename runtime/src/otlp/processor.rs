@@ -1,0 +1,296 @@
+//! The span processor: a bounded queue in front of one export thread.
+//!
+//! `on_end` (called when a span closes, on the handler's thread) never blocks: it puts the span
+//! in a queue, or drops it and counts it in `ws_observe_spans_dropped_total` when the queue is
+//! full. The export thread owns the exporter and, for gRPC, a tokio runtime of its own, so
+//! export works the same from a synchronous `main`, a current-thread runtime and a
+//! multi-thread one (the SDK's `BatchSpanProcessor` deadlocks with gRPC on a current-thread
+//! runtime and panics without one). Spans whose export fails are counted as dropped too.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+
+use super::settings::{Protocol, TraceExport};
+use crate::metrics::SPANS_DROPPED;
+
+enum Command {
+    Span(Box<SpanData>),
+    Resource(Resource),
+    Flush(mpsc::SyncSender<()>),
+    Shutdown(mpsc::SyncSender<()>),
+}
+
+/// See the module docs.
+pub(crate) struct QueueProcessor {
+    commands: Sender<Command>,
+    queued: Arc<AtomicUsize>,
+    max_queue_size: usize,
+}
+
+impl fmt::Debug for QueueProcessor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueProcessor")
+            .field("queued", &self.queued.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+fn drop_spans(count: usize) {
+    SPANS_DROPPED.fetch_add(count as u64, Ordering::Relaxed);
+}
+
+impl QueueProcessor {
+    /// Starts the export thread; fails if the exporter cannot be built from `settings`.
+    pub(crate) fn start(settings: &TraceExport) -> Result<Self, String> {
+        let (commands, receiver) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (ready_tx, ready_rx) = mpsc::sync_channel(1);
+        let worker = Worker::new(settings, Arc::clone(&queued), receiver);
+        std::thread::Builder::new()
+            .name("ws-observe-otlp".into())
+            .spawn(move || worker.run(ready_tx))
+            .map_err(|e| format!("cannot start the span export thread: {e}"))?;
+        ready_rx
+            .recv()
+            .map_err(|_| "the span export thread stopped while starting".to_owned())??;
+        Ok(QueueProcessor {
+            commands,
+            queued,
+            max_queue_size: settings.max_queue_size,
+        })
+    }
+
+    fn request(
+        &self,
+        make: impl FnOnce(mpsc::SyncSender<()>) -> Command,
+        timeout: Duration,
+    ) -> OTelSdkResult {
+        let (ack_tx, ack_rx) = mpsc::sync_channel(1);
+        self.commands
+            .send(make(ack_tx))
+            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        ack_rx
+            .recv_timeout(timeout)
+            .map_err(|_| OTelSdkError::Timeout(timeout))
+    }
+}
+
+impl SpanProcessor for QueueProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= self.max_queue_size {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            drop_spans(1);
+            return;
+        }
+        if self.commands.send(Command::Span(Box::new(span))).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            drop_spans(1);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.request(Command::Flush, Duration::from_secs(5))
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.request(Command::Shutdown, timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        // `SpanData` carries no resource: the exporter must be told.
+        let _ = self.commands.send(Command::Resource(resource.clone()));
+    }
+}
+
+/// The export thread's state.
+struct Worker {
+    settings: TraceExport,
+    queued: Arc<AtomicUsize>,
+    commands: Receiver<Command>,
+    batch: Vec<SpanData>,
+    last_failure_logged: Option<Instant>,
+}
+
+/// The exporter and what drives its futures: gRPC (tonic) needs a tokio runtime; the blocking
+/// HTTP client must not run inside one.
+enum Transport {
+    Grpc(opentelemetry_otlp::SpanExporter, tokio::runtime::Runtime),
+    Http(opentelemetry_otlp::SpanExporter),
+}
+
+impl Worker {
+    fn new(settings: &TraceExport, queued: Arc<AtomicUsize>, commands: Receiver<Command>) -> Self {
+        Worker {
+            settings: settings.clone(),
+            queued,
+            commands,
+            batch: Vec::new(),
+            last_failure_logged: None,
+        }
+    }
+
+    fn build(&self) -> Result<Transport, String> {
+        use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
+        let settings = &self.settings;
+        match settings.protocol {
+            Protocol::Grpc => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the gRPC export runtime: {e}"))?;
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                for (key, value) in &settings.headers {
+                    let key = tonic::metadata::MetadataKey::from_bytes(key.as_bytes())
+                        .map_err(|_| format!("invalid gRPC header name `{key}`"))?;
+                    let value = value
+                        .parse()
+                        .map_err(|_| format!("invalid gRPC header value for `{key}`"))?;
+                    metadata.insert(key, value);
+                }
+                // The channel binds to the runtime current while it is built.
+                let exporter = runtime.block_on(async {
+                    opentelemetry_otlp::SpanExporter::builder()
+                        .with_tonic()
+                        .with_endpoint(&settings.endpoint)
+                        .with_timeout(settings.timeout)
+                        .with_metadata(metadata)
+                        .build()
+                });
+                let exporter =
+                    exporter.map_err(|e| format!("cannot build the OTLP/gRPC exporter: {e}"))?;
+                Ok(Transport::Grpc(exporter, runtime))
+            }
+            Protocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_endpoint(&settings.endpoint)
+                .with_timeout(settings.timeout)
+                .with_headers(settings.headers.iter().cloned().collect())
+                .build()
+                .map(Transport::Http)
+                .map_err(|e| format!("cannot build the OTLP/HTTP exporter: {e}")),
+        }
+    }
+
+    fn run(mut self, ready: mpsc::SyncSender<Result<(), String>>) {
+        // Whatever this thread does (HTTP client, gRPC channel) must not itself be traced and
+        // exported: that would feed back into the queue.
+        let _suppressed = Context::enter_telemetry_suppressed_scope();
+        let mut transport = match self.build() {
+            Ok(transport) => {
+                let _ = ready.send(Ok(()));
+                transport
+            }
+            Err(error) => {
+                let _ = ready.send(Err(error));
+                return;
+            }
+        };
+        let mut deadline = Instant::now() + self.settings.schedule_delay;
+        loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match self.commands.recv_timeout(wait) {
+                Ok(Command::Span(span)) => {
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
+                    self.batch.push(*span);
+                    if self.batch.len() >= self.settings.max_batch_size {
+                        self.export(&mut transport);
+                        deadline = Instant::now() + self.settings.schedule_delay;
+                    }
+                }
+                Ok(Command::Resource(resource)) => match &mut transport {
+                    Transport::Grpc(exporter, _) | Transport::Http(exporter) => {
+                        exporter.set_resource(&resource)
+                    }
+                },
+                Ok(Command::Flush(ack)) => {
+                    self.drain(&mut transport);
+                    let _ = ack.send(());
+                }
+                Ok(Command::Shutdown(ack)) => {
+                    self.drain(&mut transport);
+                    let _ = ack.send(());
+                    return;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    self.export(&mut transport);
+                    deadline = Instant::now() + self.settings.schedule_delay;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.export(&mut transport);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Exports everything queued so far (spans only; later commands wait their turn).
+    fn drain(&mut self, transport: &mut Transport) {
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                Command::Span(span) => {
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
+                    self.batch.push(*span);
+                    if self.batch.len() >= self.settings.max_batch_size {
+                        self.export(transport);
+                    }
+                }
+                Command::Resource(resource) => match transport {
+                    Transport::Grpc(exporter, _) | Transport::Http(exporter) => {
+                        exporter.set_resource(&resource)
+                    }
+                },
+                Command::Flush(ack) | Command::Shutdown(ack) => {
+                    let _ = ack.send(());
+                }
+            }
+        }
+        self.export(transport);
+    }
+
+    fn export(&mut self, transport: &mut Transport) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let count = batch.len();
+        let limit = self.settings.timeout;
+        let result = match transport {
+            Transport::Grpc(exporter, runtime) => runtime
+                .block_on(async { tokio::time::timeout(limit, exporter.export(batch)).await })
+                .unwrap_or(Err(OTelSdkError::Timeout(limit))),
+            Transport::Http(exporter) => futures_executor::block_on(exporter.export(batch)),
+        };
+        if let Err(error) = result {
+            drop_spans(count);
+            // One line a minute at most: a dead collector must not flood the logs.
+            let now = Instant::now();
+            if self
+                .last_failure_logged
+                .is_none_or(|at| now.duration_since(at) > Duration::from_secs(60))
+            {
+                self.last_failure_logged = Some(now);
+                tracing::warn!(
+                    target: "ws_observe::otlp",
+                    endpoint = %self.settings.endpoint,
+                    %error,
+                    spans = count,
+                    "span export failed; the spans are dropped and counted in ws_observe_spans_dropped_total"
+                );
+            }
+        }
+    }
+}

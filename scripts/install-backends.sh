@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# install-backends.sh - install the real back-ends the test suite talks to, from Debian's
-# packages: prometheus (promtool) and prometheus-alertmanager (amtool).
+# install-backends.sh - install the real back-ends the test suite talks to: from Debian's
+# packages, prometheus (promtool) and prometheus-alertmanager (amtool); from PyPI, `rotel`, a
+# Rust OpenTelemetry collector whose wheel ships its binary (only pre-releases exist).
+#
+# The rotel venv lives in $WS_OBSERVE_BACKENDS_DIR (default ~/.cache/ws-observe-backends); the
+# path of its `rotel-agent` binary is printed last, as `ROTEL_AGENT=...`.
 #
 # Idempotent: with everything present it does no apt work. Starts nothing: the packages'
 # post-install scripts would start daemons listening on 0.0.0.0, so a policy-rc.d that denies
@@ -37,3 +41,16 @@ fi
 
 promtool --version 2>&1 | sed -n 1p
 amtool --version 2>&1 | sed -n 1p
+
+BACKENDS_DIR="${WS_OBSERVE_BACKENDS_DIR:-$HOME/.cache/ws-observe-backends}"
+VENV="$BACKENDS_DIR/venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  mkdir -p "$BACKENDS_DIR"
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import rotel' 2>/dev/null; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check --pre 'rotel==0.0.1a15'
+fi
+ROTEL_AGENT="$("$VENV/bin/python" -c 'import rotel, os; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')"
+"$ROTEL_AGENT" --version
+echo "ROTEL_AGENT=$ROTEL_AGENT"

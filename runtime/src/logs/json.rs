@@ -213,7 +213,7 @@ where
         line.push_str(fields);
 
         if self.trace_ids && ctx.event_span(event).is_some() {
-            push_trace_ids(line, written);
+            push_trace_ids(line);
         }
         if let Some(scope) = ctx.event_scope(event) {
             // Innermost first, so the innermost span wins a name clash.
@@ -260,18 +260,19 @@ where
 
 /// The ids of the OpenTelemetry context that `tracing-opentelemetry` makes current when a
 /// span is entered.
-fn push_trace_ids(line: &mut String, written: &mut Vec<&'static str>) {
+fn push_trace_ids(line: &mut String) {
     use opentelemetry::trace::TraceContextExt;
     let context = opentelemetry::Context::current();
     let span = context.span();
     let span_context = span.span_context();
     if span_context.is_valid() {
-        push_field(line, written, "trace.id", |out| {
-            let _ = write!(out, "\"{}\"", span_context.trace_id());
-        });
-        push_field(line, written, "span.id", |out| {
-            let _ = write!(out, "\"{}\"", span_context.span_id());
-        });
+        // Written directly: these keys are reserved, so no user field can have taken them.
+        let _ = write!(
+            line,
+            ",\"trace.id\":\"{}\",\"span.id\":\"{}\"",
+            span_context.trace_id(),
+            span_context.span_id()
+        );
     }
 }
 

@@ -170,5 +170,156 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// An OTLP/HTTP receiver that reads each request and answers 200, discarding the spans: the
+/// export path is measured, not a collector.
+fn discarding_receiver() -> std::net::SocketAddr {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut writer = stream;
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let header = line.trim_end();
+                        if header.is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = header.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let response = "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";
+                    if writer.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// ws-observe's export path: its tracer provider (bounded queue, export thread) under
+/// `tracing-opentelemetry`, always sampled.
+fn ws_observe_export(endpoint: &str) -> (Dispatch, opentelemetry_sdk::trace::SdkTracerProvider) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use ws_observe::opentelemetry::trace::TracerProvider as _;
+    use ws_observe::runtime::otlp::{Protocol, Sampling, TraceExport, tracer_provider};
+    let mut export = TraceExport::new(Protocol::HttpProtobuf, endpoint).unwrap();
+    export.sampling = Sampling::AlwaysOn;
+    let provider = tracer_provider(&export, "bench", "0").unwrap();
+    let layer = ws_observe::runtime::otlp::layer(provider.tracer("bench"));
+    (
+        Dispatch::new(tracing_subscriber::registry().with(layer)),
+        provider,
+    )
+}
+
+/// The hand-written equivalent: the SDK's `BatchSpanProcessor` with the OTLP/HTTP exporter,
+/// under `tracing-opentelemetry`, always sampled.
+fn hand_written_export(endpoint: &str) -> (Dispatch, opentelemetry_sdk::trace::SdkTracerProvider) {
+    use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+    use tracing_subscriber::layer::SubscriberExt;
+    use ws_observe::opentelemetry::trace::TracerProvider as _;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(format!("{endpoint}/v1/traces"))
+        .with_headers(Default::default())
+        .build()
+        .unwrap();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .build();
+    let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));
+    (
+        Dispatch::new(tracing_subscriber::registry().with(layer)),
+        provider,
+    )
+}
+
+fn bench_export(c: &mut Criterion) {
+    let mut group = c.benchmark_group("exported_span");
+    group.warm_up_time(Duration::from_millis(800));
+    group.measurement_time(Duration::from_secs(3));
+    let endpoint = format!("http://{}", discarding_receiver());
+    let mut input = 0u64;
+    let mut next = move || {
+        input = input.wrapping_add(1);
+        black_box(input)
+    };
+
+    let (dispatch, provider) = hand_written_export(&endpoint);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("hand_written_prometheus+instrument+otel_batch", |b| {
+            b.iter(|| hand_written_and_instrumented(next()))
+        });
+    });
+    let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+
+    let dropped_before = ws_observe::runtime::otlp::spans_dropped();
+    let (dispatch, provider) = ws_observe_export(&endpoint);
+    tracing::dispatcher::with_default(&dispatch, || {
+        group.bench_function("ws_observe+otel_export", |b| b.iter(|| observed(next())));
+    });
+    let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+    group.finish();
+    println!(
+        "exported_span: ws-observe spans dropped during the benchmark (queue full or export \
+         failed, all counted in ws_observe_spans_dropped_total): {}",
+        ws_observe::runtime::otlp::spans_dropped() - dropped_before
+    );
+    sustained_rate(&endpoint);
+}
+
+/// The highest steady span rate the export queue holds without a drop: spans are produced at
+/// a fixed rate for 2 s per step, doubling until one step drops a span.
+fn sustained_rate(endpoint: &str) {
+    let (dispatch, provider) = ws_observe_export(endpoint);
+    let mut held = 0;
+    tracing::dispatcher::with_default(&dispatch, || {
+        for rate in [10_000u64, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000] {
+            let before = ws_observe::runtime::otlp::spans_dropped();
+            let start = Instant::now();
+            let total = rate * 2;
+            for i in 0..total {
+                let due = start + Duration::from_nanos(i * 1_000_000_000 / rate);
+                while Instant::now() < due {
+                    std::hint::spin_loop();
+                }
+                let _ = observed(i);
+            }
+            let _ = provider.force_flush();
+            let dropped = ws_observe::runtime::otlp::spans_dropped() - before;
+            let achieved = total as f64 / start.elapsed().as_secs_f64();
+            println!(
+                "exported_span: {rate} spans/s asked, {achieved:.0} produced, {dropped} dropped"
+            );
+            if dropped > 0 || achieved < rate as f64 * 0.95 {
+                break;
+            }
+            held = rate;
+        }
+    });
+    let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+    println!("exported_span: sustained without a drop: {held} spans/s (queue 8192, batch 512)");
+}
+
+criterion_group!(benches, bench, bench_export);
 criterion_main!(benches);

@@ -75,11 +75,9 @@ pub(crate) fn subscriber(
     // A global filter, not a per-layer one: every layer follows RUST_LOG alike, and the registry
     // then keeps no per-layer filter state for each span.
     let export = tracer.map(|tracer| {
-        tracing_opentelemetry::layer()
-            .with_tracer(tracer)
-            .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-                !crate::otlp::is_export_machinery(meta.target())
-            }))
+        crate::otlp::layer(tracer).with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            !crate::otlp::is_export_machinery(meta.target())
+        }))
     });
     (
         Registry::default().with(filter).with(output).with(export),

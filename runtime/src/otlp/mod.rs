@@ -33,26 +33,7 @@ impl Pipeline {
         service_version: &str,
         shutdown_timeout: Duration,
     ) -> Result<(Pipeline, SdkTracer), InitError> {
-        let processor =
-            processor::QueueProcessor::start(export).map_err(|reason| InitError::TraceExport {
-                endpoint: export.endpoint.clone(),
-                reason,
-            })?;
-        let mut resource = Resource::builder().with_attributes(
-            export
-                .resource
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-        );
-        if !export.resource.iter().any(|(k, _)| k == "service.version") {
-            resource = resource
-                .with_attribute(KeyValue::new("service.version", service_version.to_owned()));
-        }
-        let provider = SdkTracerProvider::builder()
-            .with_span_processor(processor)
-            .with_sampler(sampler(&export.sampling))
-            .with_resource(resource.with_service_name(service_name.to_owned()).build())
-            .build();
+        let provider = tracer_provider(export, service_name, service_version)?;
         let tracer = provider.tracer("ws-observe");
         Ok((
             Pipeline {
@@ -62,6 +43,42 @@ impl Pipeline {
             tracer,
         ))
     }
+}
+
+/// The tracer provider `init()` installs, for composing a subscriber by hand (add
+/// `tracing_opentelemetry::layer().with_tracer(provider.tracer("..."))` to it). Spans go
+/// through ws-observe's bounded export queue; `shutdown_with_timeout` flushes it.
+///
+/// ```no_run
+/// use ws_observe_runtime::otlp::{tracer_provider, Protocol, TraceExport};
+/// let export = TraceExport::new(Protocol::HttpProtobuf, "http://127.0.0.1:4318").unwrap();
+/// let provider = tracer_provider(&export, "my-service", "1.0.0").unwrap();
+/// # let _ = provider;
+/// ```
+pub fn tracer_provider(
+    export: &TraceExport,
+    service_name: &str,
+    service_version: &str,
+) -> Result<SdkTracerProvider, InitError> {
+    let processor =
+        processor::QueueProcessor::start(export).map_err(|reason| InitError::TraceExport {
+            endpoint: export.endpoint.clone(),
+            reason,
+        })?;
+    let attributes = export
+        .resource
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
+    let mut resource = Resource::builder().with_attributes(attributes);
+    if !export.resource.iter().any(|(k, _)| k == "service.version") {
+        resource =
+            resource.with_attribute(KeyValue::new("service.version", service_version.to_owned()));
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_sampler(sampler(&export.sampling))
+        .with_resource(resource.with_service_name(service_name.to_owned()).build())
+        .build())
 }
 
 impl Drop for Pipeline {
@@ -78,6 +95,28 @@ fn sampler(sampling: &Sampling) -> Sampler {
         Sampling::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(*ratio),
         Sampling::ParentBased(root) => Sampler::ParentBased(Box::new(sampler(root))),
     }
+}
+
+/// The `tracing-opentelemetry` layer as `init()` configures it: spans keep their fields as
+/// attributes (handler spans carry `code.namespace` themselves); the per-span target and source location,
+/// thread attributes and busy/idle timings (an extra clock read on every enter and exit) are
+/// left out: they cost on every handler call and say little about a request.
+pub fn layer<S>(tracer: SdkTracer) -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTracer>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_location(false)
+        .with_target(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
+}
+
+/// Spans dropped so far (queue full or export failed): the value of
+/// `ws_observe_spans_dropped_total`.
+pub fn spans_dropped() -> u64 {
+    crate::metrics::SPANS_DROPPED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Targets whose spans are the exporter's own machinery (the HTTP and gRPC stacks): never

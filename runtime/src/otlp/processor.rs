@@ -8,9 +8,8 @@
 //! runtime and panics without one). Spans whose export fails are counted as dropped too.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
@@ -22,7 +21,7 @@ use super::settings::{Protocol, TraceExport};
 use crate::metrics::SPANS_DROPPED;
 
 enum Command {
-    Span(Box<SpanData>),
+    Span(SpanData),
     Resource(Resource),
     Flush(mpsc::SyncSender<()>),
     Shutdown(mpsc::SyncSender<()>),
@@ -30,16 +29,13 @@ enum Command {
 
 /// See the module docs.
 pub(crate) struct QueueProcessor {
-    commands: Sender<Command>,
-    queued: Arc<AtomicUsize>,
-    max_queue_size: usize,
+    /// Bounded and preallocated (`sync_channel`): queueing a span allocates nothing.
+    commands: SyncSender<Command>,
 }
 
 impl fmt::Debug for QueueProcessor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("QueueProcessor")
-            .field("queued", &self.queued.load(Ordering::Relaxed))
-            .finish()
+        f.debug_struct("QueueProcessor").finish_non_exhaustive()
     }
 }
 
@@ -50,10 +46,9 @@ fn drop_spans(count: usize) {
 impl QueueProcessor {
     /// Starts the export thread; fails if the exporter cannot be built from `settings`.
     pub(crate) fn start(settings: &TraceExport) -> Result<Self, String> {
-        let (commands, receiver) = mpsc::channel();
-        let queued = Arc::new(AtomicUsize::new(0));
+        let (commands, receiver) = mpsc::sync_channel(settings.max_queue_size);
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
-        let worker = Worker::new(settings, Arc::clone(&queued), receiver);
+        let worker = Worker::new(settings, receiver);
         std::thread::Builder::new()
             .name("ws-observe-otlp".into())
             .spawn(move || worker.run(ready_tx))
@@ -61,24 +56,35 @@ impl QueueProcessor {
         ready_rx
             .recv()
             .map_err(|_| "the span export thread stopped while starting".to_owned())??;
-        Ok(QueueProcessor {
-            commands,
-            queued,
-            max_queue_size: settings.max_queue_size,
-        })
+        Ok(QueueProcessor { commands })
     }
 
+    /// Sends a control command and waits for its acknowledgement, `timeout` in all: a full
+    /// queue behind a hanging export must not hold the caller past it.
     fn request(
         &self,
         make: impl FnOnce(mpsc::SyncSender<()>) -> Command,
         timeout: Duration,
     ) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
         let (ack_tx, ack_rx) = mpsc::sync_channel(1);
-        self.commands
-            .send(make(ack_tx))
-            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        let mut command = make(ack_tx);
+        loop {
+            match self.commands.try_send(command) {
+                Ok(()) => break,
+                Err(TrySendError::Disconnected(_)) => return Err(OTelSdkError::AlreadyShutdown),
+                Err(TrySendError::Full(back)) => {
+                    if Instant::now() >= deadline {
+                        return Err(OTelSdkError::Timeout(timeout));
+                    }
+                    command = back;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
         ack_rx
-            .recv_timeout(timeout)
+            .recv_timeout(left)
             .map_err(|_| OTelSdkError::Timeout(timeout))
     }
 }
@@ -90,14 +96,8 @@ impl SpanProcessor for QueueProcessor {
         if !span.span_context.is_sampled() {
             return;
         }
-        if self.queued.fetch_add(1, Ordering::Relaxed) >= self.max_queue_size {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            drop_spans(1);
-            return;
-        }
-        if self.commands.send(Command::Span(Box::new(span))).is_err() {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            drop_spans(1);
+        if self.commands.try_send(Command::Span(span)).is_err() {
+            drop_spans(1); // queue full, or the export thread is gone
         }
     }
 
@@ -110,15 +110,15 @@ impl SpanProcessor for QueueProcessor {
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        // `SpanData` carries no resource: the exporter must be told.
-        let _ = self.commands.send(Command::Resource(resource.clone()));
+        // `SpanData` carries no resource: the exporter must be told. Called once, while the
+        // provider is built and the queue is empty.
+        let _ = self.commands.try_send(Command::Resource(resource.clone()));
     }
 }
 
 /// The export thread's state.
 struct Worker {
     settings: TraceExport,
-    queued: Arc<AtomicUsize>,
     commands: Receiver<Command>,
     batch: Vec<SpanData>,
     last_failure_logged: Option<Instant>,
@@ -132,10 +132,9 @@ enum Transport {
 }
 
 impl Worker {
-    fn new(settings: &TraceExport, queued: Arc<AtomicUsize>, commands: Receiver<Command>) -> Self {
+    fn new(settings: &TraceExport, commands: Receiver<Command>) -> Self {
         Worker {
             settings: settings.clone(),
-            queued,
             commands,
             batch: Vec::new(),
             last_failure_logged: None,
@@ -204,8 +203,7 @@ impl Worker {
             let wait = deadline.saturating_duration_since(Instant::now());
             match self.commands.recv_timeout(wait) {
                 Ok(Command::Span(span)) => {
-                    self.queued.fetch_sub(1, Ordering::Relaxed);
-                    self.batch.push(*span);
+                    self.batch.push(span);
                     if self.batch.len() >= self.settings.max_batch_size {
                         self.export(&mut transport);
                         deadline = Instant::now() + self.settings.schedule_delay;
@@ -242,8 +240,7 @@ impl Worker {
         while let Ok(command) = self.commands.try_recv() {
             match command {
                 Command::Span(span) => {
-                    self.queued.fetch_sub(1, Ordering::Relaxed);
-                    self.batch.push(*span);
+                    self.batch.push(span);
                     if self.batch.len() >= self.settings.max_batch_size {
                         self.export(transport);
                     }

@@ -244,7 +244,19 @@ fn hand_written_export(endpoint: &str) -> (Dispatch, opentelemetry_sdk::trace::S
         .build()
         .unwrap();
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
+        // The same queue, batch and delay as ws-observe's defaults, so both export the same
+        // volume (on 2 cores the export thread competes with the benchmark thread).
+        .with_span_processor(
+            opentelemetry_sdk::trace::BatchSpanProcessor::builder(exporter)
+                .with_batch_config(
+                    opentelemetry_sdk::trace::BatchConfigBuilder::default()
+                        .with_max_queue_size(8192)
+                        .with_max_export_batch_size(512)
+                        .with_scheduled_delay(Duration::from_millis(500))
+                        .build(),
+                )
+                .build(),
+        )
         .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
         .build();
     let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("bench"));

@@ -77,6 +77,11 @@ pub(crate) fn error(span: &Span, info: &ErrorInfo<'_>) {
     match info.message() {
         Some(message) => {
             span.record(fields::ERROR_MESSAGE, tracing::field::display(message));
+            // After `otel.status_code`, which sets an Error status without a description.
+            tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
+                span,
+                opentelemetry::trace::Status::error(message.to_string()),
+            );
             span.in_scope(|| {
                 tracing::error!(
                     target: "ws_observe",
@@ -102,6 +107,10 @@ pub(crate) fn panic(span: &Span) {
     span.record(fields::STATUS_CODE, STATUS_ERROR);
     span.record(fields::ERROR_TYPE, "panic");
     span.record(fields::ERROR_MESSAGE, "the handler panicked");
+    tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
+        span,
+        opentelemetry::trace::Status::error("the handler panicked"),
+    );
     span.in_scope(
         || tracing::error!(target: "ws_observe", { "error.type" = "panic" }, "handler panicked"),
     );

@@ -69,7 +69,13 @@ pub fn tracer_provider(
         .resource
         .iter()
         .map(|(k, v)| KeyValue::new(k.clone(), v.clone()));
-    let mut resource = Resource::builder().with_attributes(attributes);
+    // Not `Resource::builder()`: its `EnvResourceDetector` reads OTEL_RESOURCE_ATTRIBUTES from
+    // the process environment behind the configuration's back.
+    let mut resource = Resource::builder_empty()
+        .with_detector(Box::new(
+            opentelemetry_sdk::resource::TelemetryResourceDetector,
+        ))
+        .with_attributes(attributes);
     if !export.resource.iter().any(|(k, _)| k == "service.version") {
         resource =
             resource.with_attribute(KeyValue::new("service.version", service_version.to_owned()));

@@ -162,13 +162,29 @@ impl Worker {
                         .map_err(|_| format!("invalid gRPC header value for `{key}`"))?;
                     metadata.insert(key, value);
                 }
+                let from_environment = environment_header_names();
                 // The channel binds to the runtime current while it is built.
                 let exporter = runtime.block_on(async {
                     opentelemetry_otlp::SpanExporter::builder()
                         .with_tonic()
                         .with_endpoint(&settings.endpoint)
                         .with_timeout(settings.timeout)
-                        .with_metadata(metadata)
+                        // Not `with_metadata`: opentelemetry-otlp merges the process
+                        // environment's OTEL_EXPORTER_OTLP_*HEADERS over it. The interceptor
+                        // runs last and sets exactly the configured headers.
+                        .with_interceptor(move |mut request: tonic::Request<()>| {
+                            let sent = request.metadata_mut();
+                            for name in &from_environment {
+                                sent.remove(name.as_str());
+                            }
+                            for (key, value) in metadata.iter().filter_map(|kv| match kv {
+                                tonic::metadata::KeyAndValueRef::Ascii(k, v) => Some((k, v)),
+                                tonic::metadata::KeyAndValueRef::Binary(..) => None,
+                            }) {
+                                sent.insert(key.clone(), value.clone());
+                            }
+                            Ok(request)
+                        })
                         .build()
                 });
                 let exporter =
@@ -180,7 +196,7 @@ impl Worker {
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
                 .with_endpoint(&settings.endpoint)
                 .with_timeout(settings.timeout)
-                .with_headers(settings.headers.iter().cloned().collect())
+                .with_http_client(ConfiguredHeaders::new(settings)?)
                 .build()
                 .map(Transport::Http)
                 .map_err(|e| format!("cannot build the OTLP/HTTP exporter: {e}")),
@@ -293,4 +309,66 @@ impl Worker {
             }
         }
     }
+}
+
+/// The blocking HTTP client, sending exactly the configured headers: opentelemetry-otlp merges
+/// the process environment's OTEL_EXPORTER_OTLP_*HEADERS over `with_headers`.
+#[derive(Debug)]
+struct ConfiguredHeaders {
+    client: reqwest::blocking::Client,
+    headers: http::HeaderMap,
+    from_environment: Vec<String>,
+}
+
+impl ConfiguredHeaders {
+    fn new(settings: &TraceExport) -> Result<Self, String> {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let mut headers = http::HeaderMap::new();
+        for (key, value) in &settings.headers {
+            let name = http::HeaderName::from_bytes(key.as_bytes())
+                .map_err(|_| format!("invalid HTTP header name `{key}`"))?;
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|_| format!("invalid HTTP header value for `{key}`"))?;
+            headers.insert(name, value);
+        }
+        Ok(ConfiguredHeaders {
+            client,
+            headers,
+            from_environment: environment_header_names(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for ConfiguredHeaders {
+    async fn send_bytes(
+        &self,
+        mut request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
+        let headers = request.headers_mut();
+        for name in &self.from_environment {
+            headers.remove(name.as_str());
+        }
+        headers.extend(self.headers.clone());
+        self.client.send_bytes(request).await
+    }
+}
+
+/// The header names opentelemetry-otlp adds on its own from the process environment (it reads
+/// these variables whatever the configuration says), to be taken out again.
+fn environment_header_names() -> Vec<String> {
+    [super::vars::TRACES_HEADERS, super::vars::HEADERS]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .flat_map(|value| {
+            value
+                .split(',')
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(key, _)| key.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

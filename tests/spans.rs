@@ -70,9 +70,21 @@ fn error_sets_status_type_and_message_and_logs_once() {
     let errors: Vec<_> = captured
         .events()
         .into_iter()
-        .filter(|e| e.level == "ERROR")
+        .filter(|e| e.level == "ERROR" && e.target == "ws_observe")
         .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
+    // `alert = "critical"`: the alert's log line (the log sink, always on) comes too.
+    let alerts: Vec<_> = captured
+        .events()
+        .into_iter()
+        .filter(|e| e.target == "ws_observe::alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].fields["alert.severity"], "critical");
+    assert_eq!(
+        alerts[0].fields["alert.description"],
+        "payment refused (402)"
+    );
     assert_eq!(errors[0].span.as_deref(), Some("pay"));
     assert_eq!(errors[0].fields["error.message"], "payment refused (402)");
 }

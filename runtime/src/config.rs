@@ -28,6 +28,18 @@ pub mod vars {
     /// How long dropping the `Telemetry` guard may take to flush spans, logs and alerts
     /// (`5s`, `500ms`, `1m`).
     pub const SHUTDOWN_TIMEOUT: &str = "WS_OBSERVE_SHUTDOWN_TIMEOUT";
+    /// Alertmanager base URL(s), comma-separated (an HA pair gets every alert).
+    pub const ALERTMANAGER_URL: &str = "WS_OBSERVE_ALERTMANAGER_URL";
+    /// A Slack-compatible JSON webhook for alerts.
+    pub const ALERT_WEBHOOK_URL: &str = "WS_OBSERVE_ALERT_WEBHOOK_URL";
+    /// Quiet time after which a firing alert is resolved (`5m`).
+    pub const ALERT_RESOLVE_AFTER: &str = "WS_OBSERVE_ALERT_RESOLVE_AFTER";
+    /// How often a firing alert is re-sent to Alertmanager (`60s`).
+    pub const ALERT_RESEND_INTERVAL: &str = "WS_OBSERVE_ALERT_RESEND_INTERVAL";
+    /// Window in which the same handler and error type alert once (`60s`).
+    pub const ALERT_DEDUPE_WINDOW: &str = "WS_OBSERVE_ALERT_DEDUPE_WINDOW";
+    /// Alerts per minute each sink accepts at most (`60`).
+    pub const ALERT_RATE_LIMIT: &str = "WS_OBSERVE_ALERT_RATE_LIMIT";
 }
 
 /// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
@@ -108,6 +120,10 @@ pub struct Config {
     pub(crate) service_version: String,
     pub(crate) trace_export: Option<crate::otlp::TraceExport>,
     pub(crate) shutdown_timeout: Duration,
+    pub(crate) alertmanager_urls: Vec<String>,
+    pub(crate) alert_webhook_url: Option<String>,
+    pub(crate) alert_policy: crate::alert::Policy,
+    pub(crate) alert_sinks: Vec<Box<dyn crate::alert::AlertSink>>,
 }
 
 impl Default for Config {
@@ -125,6 +141,10 @@ impl Default for Config {
             service_version: "unknown".to_owned(),
             trace_export: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            alertmanager_urls: Vec::new(),
+            alert_webhook_url: None,
+            alert_policy: crate::alert::Policy::default(),
+            alert_sinks: Vec::new(),
         }
     }
 }
@@ -193,6 +213,45 @@ impl Config {
             config.shutdown_timeout = parse_duration(vars::SHUTDOWN_TIMEOUT, &value)?;
         }
         config.trace_export = crate::otlp::from_vars(&lookup)?;
+        if let Some(value) = lookup(vars::ALERTMANAGER_URL) {
+            let urls: Vec<String> = value
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect();
+            for url in &urls {
+                check_http_url(vars::ALERTMANAGER_URL, url)?;
+            }
+            config.alertmanager_urls = urls;
+        }
+        if let Some(value) = lookup(vars::ALERT_WEBHOOK_URL).filter(|v| !v.trim().is_empty()) {
+            check_http_url(vars::ALERT_WEBHOOK_URL, value.trim())?;
+            config.alert_webhook_url = Some(value.trim().to_owned());
+        }
+        let policy = &mut config.alert_policy;
+        if let Some(value) = lookup(vars::ALERT_RESOLVE_AFTER) {
+            policy.resolve_after = parse_duration(vars::ALERT_RESOLVE_AFTER, &value)?;
+        }
+        if let Some(value) = lookup(vars::ALERT_RESEND_INTERVAL) {
+            policy.resend_interval = parse_duration(vars::ALERT_RESEND_INTERVAL, &value)?;
+        }
+        if let Some(value) = lookup(vars::ALERT_DEDUPE_WINDOW) {
+            policy.dedupe_window = parse_duration(vars::ALERT_DEDUPE_WINDOW, &value)?;
+        }
+        if let Some(value) = lookup(vars::ALERT_RATE_LIMIT) {
+            policy.rate_per_minute =
+                value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| InitError::InvalidValue {
+                        var: vars::ALERT_RATE_LIMIT,
+                        value: value.clone(),
+                        expected: "a positive whole number of alerts per minute".into(),
+                    })?;
+        }
         Ok(config)
     }
 
@@ -301,6 +360,35 @@ impl Config {
         self
     }
 
+    /// Sends alerts to these Alertmanagers (base URLs; an HA pair gets every alert).
+    pub fn set_alertmanager_urls(mut self, urls: &[&str]) -> Result<Self, InitError> {
+        for url in urls {
+            check_http_url(vars::ALERTMANAGER_URL, url)?;
+        }
+        self.alertmanager_urls = urls.iter().map(|u| (*u).to_owned()).collect();
+        Ok(self)
+    }
+
+    /// Sends alerts to this Slack-compatible JSON webhook.
+    pub fn set_alert_webhook_url(mut self, url: &str) -> Result<Self, InitError> {
+        check_http_url(vars::ALERT_WEBHOOK_URL, url)?;
+        self.alert_webhook_url = Some(url.to_owned());
+        Ok(self)
+    }
+
+    /// Replaces the alert policy (deduplication, rate limit, lifecycle).
+    pub fn with_alert_policy(mut self, policy: crate::alert::Policy) -> Self {
+        self.alert_policy = policy;
+        self
+    }
+
+    /// Adds a sink of your own (PagerDuty, a ticket system...): see
+    /// [`AlertSink`](crate::alert::AlertSink).
+    pub fn add_alert_sink(mut self, sink: impl crate::alert::AlertSink) -> Self {
+        self.alert_sinks.push(Box::new(sink));
+        self
+    }
+
     /// Bounds how long dropping the `Telemetry` guard may take (default 5 s).
     pub fn set_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
@@ -347,6 +435,20 @@ pub(crate) fn parse_duration(var: &'static str, value: &str) -> Result<Duration,
         }
     };
     Ok(Duration::from_secs_f64(seconds))
+}
+
+fn check_http_url(var: &'static str, url: &str) -> Result<(), InitError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
+        _ => Err(InitError::InvalidValue {
+            var,
+            value: url.to_owned(),
+            expected: "an http:// or https:// URL such as `http://127.0.0.1:9093`".into(),
+        }),
+    }
 }
 
 fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, InitError> {

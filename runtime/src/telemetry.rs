@@ -32,6 +32,7 @@ pub fn init() -> Result<Telemetry, InitError> {
 #[must_use = "dropping the Telemetry guard stops /metrics and flushes logs at once"]
 pub struct Telemetry {
     metrics: Option<MetricsServer>,
+    shutdown_timeout: std::time::Duration,
     // Before the logs: span export may log its last failure.
     _trace_export: Option<crate::otlp::Pipeline>,
     // Dropped last: flushes the log lines written while the rest shut down.
@@ -44,6 +45,43 @@ impl Telemetry {
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(MetricsServer::local_addr)
     }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        // Queued alerts first (bounded), then the fields: spans, then the log lines.
+        crate::alert::flush(self.shutdown_timeout);
+    }
+}
+
+/// The alert hub: the log sink always, Alertmanager and the webhook when configured, and the
+/// user's sinks.
+fn start_alerting(config: &mut Config) -> Result<std::sync::Arc<crate::alert::Hub>, InitError> {
+    use crate::alert::sinks::{AlertmanagerSink, LogSink, WebhookSink};
+    let mut sinks: Vec<Box<dyn crate::alert::AlertSink>> = vec![Box::new(LogSink)];
+    let service = config.service_name().to_owned();
+    if !config.alertmanager_urls.is_empty() {
+        // Alertmanager keeps a firing alert until its end time: two resend intervals, so one
+        // lost re-send does not resolve it.
+        let active_for = config.alert_policy.resend_interval * 2;
+        let sink = AlertmanagerSink::new(config.alertmanager_urls.clone(), &service, active_for)
+            .map_err(|e| InitError::InvalidValue {
+                var: vars::ALERTMANAGER_URL,
+                value: config.alertmanager_urls.join(","),
+                expected: format!("a usable URL ({e})"),
+            })?;
+        sinks.push(Box::new(sink));
+    }
+    if let Some(url) = &config.alert_webhook_url {
+        let sink = WebhookSink::new(url, &service).map_err(|e| InitError::InvalidValue {
+            var: vars::ALERT_WEBHOOK_URL,
+            value: url.clone(),
+            expected: format!("a usable URL ({e})"),
+        })?;
+        sinks.push(Box::new(sink));
+    }
+    sinks.append(&mut config.alert_sinks);
+    Ok(crate::alert::Hub::start(sinks, config.alert_policy.clone()))
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -94,7 +132,15 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
         }
         None => (None, None),
     };
+    let hub = match start_alerting(&mut config) {
+        Ok(hub) => hub,
+        Err(error) => {
+            INITIALIZED.store(false, Ordering::SeqCst);
+            return Err(error);
+        }
+    };
     let (subscriber, log_guard) = crate::logs::subscriber(&mut config, tracer);
+    crate::alert::install(hub);
     // INITIALIZED stays set on failure: someone else owns the global subscriber for good.
     tracing::subscriber::set_global_default(subscriber).map_err(InitError::SubscriberAlreadySet)?;
 
@@ -110,6 +156,7 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
     }
     Ok(Telemetry {
         metrics,
+        shutdown_timeout: config.shutdown_timeout,
         _trace_export: trace_export,
         _log_guard: log_guard,
     })

@@ -67,6 +67,9 @@ impl CallGuard {
             Outcome::Ok => self.record(OutcomeKind::Ok),
             Outcome::Error(info) => {
                 span_record::error(&self.span, &info);
+                if let Some(severity) = self.meta.severity() {
+                    crate::alert::handler_failed(self.meta, severity, &self.span, &info);
+                }
                 self.record(OutcomeKind::Error);
             }
         }
@@ -87,6 +90,9 @@ impl Drop for CallGuard {
         }
         if self.panicked || std::thread::panicking() {
             span_record::panic(&self.span);
+            if let Some(severity) = self.meta.severity() {
+                crate::alert::handler_panicked(self.meta, severity, &self.span);
+            }
             self.record(OutcomeKind::Panic);
         } else {
             span_record::cancelled(&self.span);

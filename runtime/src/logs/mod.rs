@@ -8,7 +8,7 @@
 mod escape;
 mod fields;
 mod json;
-mod timestamp;
+pub(crate) mod timestamp;
 
 pub use json::{ECS_VERSION, JsonLayer};
 

@@ -4,6 +4,13 @@
 use std::fmt::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The time as RFC 3339 text, without quotes (Alertmanager's `startsAt`, Sentry's `timestamp`).
+pub(crate) fn rfc3339(time: SystemTime) -> String {
+    let mut quoted = String::with_capacity(30);
+    push_rfc3339(&mut quoted, time);
+    quoted.trim_matches('"').to_owned()
+}
+
 /// Appends the time as a JSON string.
 pub(crate) fn push_rfc3339(out: &mut String, time: SystemTime) {
     let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();

@@ -23,6 +23,8 @@ pub const MESSAGE_SIZE: &str = "ws_message_size_bytes";
 pub const PING_RTT: &str = "ws_ping_rtt_seconds";
 /// Upgrade requests that failed the WebSocket handshake.
 pub const HANDSHAKE_FAILURES: &str = "ws_handshake_failures_total";
+/// Alerts per sink by `severity`, `sink`, `result` (sent, failed, dropped, deduplicated).
+pub const ALERTS: &str = "ws_alerts_total";
 /// Always 1, with the `version` label.
 pub const BUILD_INFO: &str = "ws_observe_build_info";
 /// Spans dropped because the export queue was full.

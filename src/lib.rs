@@ -117,6 +117,9 @@ pub use tokio_tungstenite;
 /// The OpenTelemetry API version ws-observe propagates trace context with.
 pub use ws_observe_runtime::opentelemetry;
 
+/// The Sentry client version of ws-observe's Sentry sink.
+pub use ws_observe_runtime::sentry;
+
 #[doc(hidden)]
 pub mod __private {
     pub use ws_observe_runtime::__private::*;

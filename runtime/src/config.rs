@@ -40,6 +40,12 @@ pub mod vars {
     pub const ALERT_DEDUPE_WINDOW: &str = "WS_OBSERVE_ALERT_DEDUPE_WINDOW";
     /// Alerts per minute each sink accepts at most (`60`).
     pub const ALERT_RATE_LIMIT: &str = "WS_OBSERVE_ALERT_RATE_LIMIT";
+    /// Sentry DSN: alerts become Sentry events.
+    pub const SENTRY_DSN: &str = "SENTRY_DSN";
+    /// Sentry environment tag.
+    pub const SENTRY_ENVIRONMENT: &str = "SENTRY_ENVIRONMENT";
+    /// Sentry release tag.
+    pub const SENTRY_RELEASE: &str = "SENTRY_RELEASE";
 }
 
 /// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
@@ -122,6 +128,8 @@ pub struct Config {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) alertmanager_urls: Vec<String>,
     pub(crate) alert_webhook_url: Option<String>,
+    /// DSN, environment, release.
+    pub(crate) sentry: Option<(String, Option<String>, Option<String>)>,
     pub(crate) alert_policy: crate::alert::Policy,
     pub(crate) alert_sinks: Vec<Box<dyn crate::alert::AlertSink>>,
 }
@@ -143,6 +151,7 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             alertmanager_urls: Vec::new(),
             alert_webhook_url: None,
+            sentry: None,
             alert_policy: crate::alert::Policy::default(),
             alert_sinks: Vec::new(),
         }
@@ -228,6 +237,13 @@ impl Config {
         if let Some(value) = lookup(vars::ALERT_WEBHOOK_URL).filter(|v| !v.trim().is_empty()) {
             check_http_url(vars::ALERT_WEBHOOK_URL, value.trim())?;
             config.alert_webhook_url = Some(value.trim().to_owned());
+        }
+        if let Some(dsn) = lookup(vars::SENTRY_DSN).filter(|v| !v.trim().is_empty()) {
+            config = config.set_sentry(
+                dsn.trim(),
+                lookup(vars::SENTRY_ENVIRONMENT).filter(|v| !v.is_empty()),
+                lookup(vars::SENTRY_RELEASE).filter(|v| !v.is_empty()),
+            )?;
         }
         let policy = &mut config.alert_policy;
         if let Some(value) = lookup(vars::ALERT_RESOLVE_AFTER) {
@@ -373,6 +389,23 @@ impl Config {
     pub fn set_alert_webhook_url(mut self, url: &str) -> Result<Self, InitError> {
         check_http_url(vars::ALERT_WEBHOOK_URL, url)?;
         self.alert_webhook_url = Some(url.to_owned());
+        Ok(self)
+    }
+
+    /// Sends alerts to Sentry at `dsn`, tagged with `environment` and `release`.
+    pub fn set_sentry(
+        mut self,
+        dsn: &str,
+        environment: Option<String>,
+        release: Option<String>,
+    ) -> Result<Self, InitError> {
+        dsn.parse::<sentry::types::Dsn>()
+            .map_err(|e| InitError::InvalidValue {
+                var: vars::SENTRY_DSN,
+                value: dsn.to_owned(),
+                expected: format!("a Sentry DSN such as `https://<key>@<host>/<project>` ({e})"),
+            })?;
+        self.sentry = Some((dsn.to_owned(), environment, release));
         Ok(self)
     }
 

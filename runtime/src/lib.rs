@@ -38,6 +38,9 @@ pub use tracing;
 /// Re-exported so users share ws-observe's OpenTelemetry API version.
 pub use opentelemetry;
 
+/// Re-exported: the Sentry client version of the Sentry sink.
+pub use sentry;
+
 /// What the macros' generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {

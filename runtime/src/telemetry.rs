@@ -57,7 +57,7 @@ impl Drop for Telemetry {
 /// The alert hub: the log sink always, Alertmanager and the webhook when configured, and the
 /// user's sinks.
 fn start_alerting(config: &mut Config) -> Result<std::sync::Arc<crate::alert::Hub>, InitError> {
-    use crate::alert::sinks::{AlertmanagerSink, LogSink, WebhookSink};
+    use crate::alert::sinks::{AlertmanagerSink, LogSink, SentrySink, WebhookSink};
     let mut sinks: Vec<Box<dyn crate::alert::AlertSink>> = vec![Box::new(LogSink)];
     let service = config.service_name().to_owned();
     if !config.alertmanager_urls.is_empty() {
@@ -77,6 +77,16 @@ fn start_alerting(config: &mut Config) -> Result<std::sync::Arc<crate::alert::Hu
             var: vars::ALERT_WEBHOOK_URL,
             value: url.clone(),
             expected: format!("a usable URL ({e})"),
+        })?;
+        sinks.push(Box::new(sink));
+    }
+    if let Some((dsn, environment, release)) = &config.sentry {
+        let sink = SentrySink::new(dsn, environment.clone(), release.clone()).map_err(|e| {
+            InitError::InvalidValue {
+                var: vars::SENTRY_DSN,
+                value: dsn.clone(),
+                expected: format!("a usable Sentry DSN ({e})"),
+            }
         })?;
         sinks.push(Box::new(sink));
     }

@@ -13,7 +13,7 @@
 //! Raising never blocks: sinks run on their own threads behind bounded queues, and every
 //! alert ends in `ws_alerts_total{severity,sink,result}`.
 
-mod alert;
+mod raised;
 mod hub;
 mod severity;
 mod sink;
@@ -21,7 +21,7 @@ pub mod sinks;
 
 use std::sync::Arc;
 
-pub use alert::Alert;
+pub use raised::Alert;
 pub(crate) use hub::Hub;
 pub use hub::Policy;
 pub use severity::Severity;

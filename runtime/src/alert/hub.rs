@@ -199,10 +199,21 @@ impl Hub {
     }
 
     pub(crate) fn raise(&self, alert: Alert) {
-        let now = Instant::now();
         let key = alert.key();
         let severity = alert.severity;
-        let alert = Arc::new(alert);
+        self.raise_keyed(key, severity, || alert);
+    }
+
+    /// Raises the alert `build` makes, building it only when it is not deduplicated.
+    pub(crate) fn raise_keyed(
+        &self,
+        key: String,
+        severity: Severity,
+        build: impl FnOnce() -> Alert,
+    ) {
+        let now = Instant::now();
+        let mut build = Some(build);
+        let mut built: Option<Arc<Alert>> = None;
         let deduplicated = {
             let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
             match keys.get_mut(&key) {
@@ -219,10 +230,11 @@ impl Hub {
                     false
                 }
                 None => {
+                    let alert = built.insert(Arc::new(build.take().expect("built once")()));
                     keys.insert(
                         key,
                         KeyState {
-                            alert: Arc::clone(&alert),
+                            alert: Arc::clone(alert),
                             last_delivered: now,
                             last_seen: now,
                             last_sent_stateful: now,
@@ -232,11 +244,18 @@ impl Hub {
                 }
             }
         };
-        for sink in &self.sinks {
-            if deduplicated {
+        if deduplicated {
+            for sink in &self.sinks {
                 count(severity, &sink.name, "deduplicated");
-                continue;
             }
+            return;
+        }
+        let alert = match (built, build) {
+            (Some(alert), _) => alert,
+            (None, Some(build)) => Arc::new(build()),
+            (None, None) => unreachable!("the alert is built at most once"),
+        };
+        for sink in &self.sinks {
             let allowed = sink
                 .bucket
                 .lock()

@@ -13,17 +13,17 @@
 //! Raising never blocks: sinks run on their own threads behind bounded queues, and every
 //! alert ends in `ws_alerts_total{severity,sink,result}`.
 
-mod raised;
 mod hub;
+mod raised;
 mod severity;
 mod sink;
 pub mod sinks;
 
 use std::sync::Arc;
 
-pub use raised::Alert;
 pub(crate) use hub::Hub;
 pub use hub::Policy;
+pub use raised::Alert;
 pub use severity::Severity;
 pub use sink::{AlertSink, Notification, SinkError};
 
@@ -76,17 +76,27 @@ pub(crate) fn handler_failed(
     span: &tracing::Span,
     info: &ErrorInfo<'_>,
 ) {
-    let mut alert = handler_alert(meta, severity, span, format!("{} failed", meta.name()));
-    if let Some(message) = info.message() {
-        alert.description = message.to_string();
+    let build = || {
+        let mut alert = handler_alert(meta, severity, span, format!("{} failed", meta.name()));
+        if let Some(message) = info.message() {
+            alert.description = message.to_string();
+        }
+        alert.error_type = Some(info.type_name().to_owned());
+        let mut source = info.as_error();
+        while let Some(error) = source {
+            alert.error_chain.push(error.to_string());
+            source = error.source();
+        }
+        alert
+    };
+    match hub::current() {
+        // A repeat of the same error within the dedupe window costs a lookup, not an alert.
+        Some(hub) => {
+            let key = raised::handler_key(meta.module(), meta.name(), info.type_name());
+            hub.raise_keyed(key, severity, build);
+        }
+        None => raise(build()),
     }
-    alert.error_type = Some(info.type_name().to_owned());
-    let mut source = info.as_error();
-    while let Some(error) = source {
-        alert.error_chain.push(error.to_string());
-        source = error.source();
-    }
-    raise(alert);
 }
 
 /// Called by the call guard when an alerting handler panicked.

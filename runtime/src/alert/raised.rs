@@ -69,13 +69,14 @@ impl Alert {
         self.labels.get("handler").map(String::as_str)
     }
 
-    /// What deduplication and the Alertmanager lifecycle go by: the handler and error type for
-    /// a handler alert, else the summary and labels.
+    /// What deduplication and the alert lifecycle go by: the handler (module and name) and
+    /// the error type for a handler alert, else the summary and labels. Also PagerDuty's
+    /// natural `dedup_key`.
     pub fn key(&self) -> String {
         match (self.handler(), &self.error_type) {
             (Some(handler), Some(error)) => {
                 let module = self.labels.get("module").map_or("", String::as_str);
-                format!("{module}::{handler}|{error}")
+                handler_key(module, handler, error)
             }
             _ => {
                 let labels: Vec<String> = self
@@ -87,4 +88,10 @@ impl Alert {
             }
         }
     }
+}
+
+/// The key of a handler alert, computable before the alert is built (so a deduplicated error
+/// costs a lookup, not an alert).
+pub(crate) fn handler_key(module: &str, handler: &str, error_type: &str) -> String {
+    format!("{module}::{handler}|{error_type}")
 }

@@ -286,3 +286,40 @@ fn rust_log_filters_log_lines() {
     assert!(stdout.contains("\"message\":\"kept\""), "{stdout}");
     assert!(!stdout.contains("below the filter level"), "{stdout}");
 }
+
+#[test]
+fn child_error_line_without_span() {
+    if !in_child() {
+        return;
+    }
+    let telemetry = ws_observe::runtime::init().expect("init");
+    let _ = refuse();
+    drop(telemetry);
+}
+
+#[test]
+fn a_failed_call_is_logged_even_when_its_span_is_filtered_out() {
+    if in_child() {
+        return;
+    }
+    // Handler spans have the handler's module as target (`init`), filtered out here; the
+    // error line (target `ws_observe`) is kept and names the handler itself.
+    let output = child(
+        "child_error_line_without_span",
+        &[
+            ("WS_OBSERVE_METRICS_ADDR", "off"),
+            ("RUST_LOG", "ws_observe=error"),
+        ],
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("handler returned an error"))
+        .unwrap_or_else(|| panic!("no error line:\n{stdout}"));
+    let json: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(json["ws.handler"], "refuse");
+    assert!(
+        json.get("spans").is_none(),
+        "the span was filtered out: {json}"
+    );
+}

@@ -2,6 +2,7 @@
 //! port, a real HTTP scrape, a parser for the text format, and a span-capturing layer.
 #![allow(dead_code)]
 
+pub mod alert_receivers;
 pub mod otlp_receiver;
 pub mod spans;
 

@@ -6,6 +6,7 @@
 //! the sink's queue is full), `sent` or `failed` (after bounded retries), so the counts add up.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -64,10 +65,73 @@ fn alerts_total() -> &'static IntCounterVec {
     })
 }
 
-fn count(severity: Severity, sink: &str, result: &str) {
-    alerts_total()
-        .with_label_values(&[severity.as_str(), sink, result])
-        .inc();
+const SENT: usize = 0;
+const FAILED: usize = 1;
+const DROPPED: usize = 2;
+const DEDUPLICATED: usize = 3;
+
+fn severity_index(severity: Severity) -> usize {
+    severity as usize
+}
+
+/// One sink's `ws_alerts_total` series, looked up once, and its alerts in flight (queued or
+/// being delivered), so that a shutdown that gives up on them still counts them.
+struct SinkCounters {
+    series: [[prometheus::IntCounter; 4]; 3],
+    pending: [AtomicU64; 3],
+}
+
+impl SinkCounters {
+    fn new(sink: &str) -> Arc<Self> {
+        let series = Severity::ALL.map(|severity| {
+            RESULTS
+                .map(|result| alerts_total().with_label_values(&[severity.as_str(), sink, result]))
+        });
+        Arc::new(SinkCounters {
+            series,
+            pending: [const { AtomicU64::new(0) }; 3],
+        })
+    }
+
+    fn count(&self, severity: Severity, result: usize) {
+        self.series[severity_index(severity)][result].inc();
+    }
+
+    fn queued(&self, severity: Severity) {
+        self.pending[severity_index(severity)].fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A queued alert's delivery ended: counted unless a shutdown already counted it dropped.
+    fn settle(&self, severity: Severity, result: usize) {
+        let pending = &self.pending[severity_index(severity)];
+        if pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            self.count(severity, result);
+        }
+    }
+
+    /// Counts every alert still in flight as dropped; returns how many.
+    fn abandon(&self) -> u64 {
+        let mut abandoned = 0;
+        for severity in Severity::ALL {
+            let n = self.pending[severity_index(severity)].swap(0, Ordering::AcqRel);
+            self.series[severity_index(severity)][DROPPED].inc_by(n);
+            abandoned += n;
+        }
+        abandoned
+    }
+}
+
+/// What deduplication and the lifecycle go by. Handler alerts are keyed by static strings, so
+/// a repeated handler error builds no string at all.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum AlertKey {
+    /// Module, handler, error type.
+    Handler(&'static str, &'static str, &'static str),
+    /// `Alert::key()` of any other alert.
+    Other(String),
 }
 
 enum Job {
@@ -87,6 +151,7 @@ struct SinkHandle {
     stateful: bool,
     jobs: SyncSender<Job>,
     bucket: Mutex<TokenBucket>,
+    counters: Arc<SinkCounters>,
 }
 
 struct TokenBucket {
@@ -136,7 +201,7 @@ struct KeyState {
 pub(crate) struct Hub {
     sinks: Vec<SinkHandle>,
     policy: Policy,
-    keys: Mutex<HashMap<String, KeyState>>,
+    keys: Mutex<HashMap<AlertKey, KeyState>>,
     stop_ticker: Mutex<Option<SyncSender<()>>>,
 }
 
@@ -151,19 +216,17 @@ impl Hub {
             let stateful = sink.stateful();
             let (jobs, receiver) = mpsc::sync_channel(policy.queue_size);
             let attempts = policy.attempts.max(1);
+            let counters = SinkCounters::new(&name);
+            let for_thread = Arc::clone(&counters);
             let _ = std::thread::Builder::new()
                 .name(format!("ws-observe-alert-{name}"))
-                .spawn(move || deliver_loop(sink, receiver, attempts));
-            for severity in Severity::ALL {
-                for result in RESULTS {
-                    alerts_total().with_label_values(&[severity.as_str(), &name, result]);
-                }
-            }
+                .spawn(move || deliver_loop(sink, receiver, attempts, &for_thread));
             handles.push(SinkHandle {
                 name,
                 stateful,
                 jobs,
                 bucket: Mutex::new(TokenBucket::new(policy.rate_per_minute)),
+                counters,
             });
         }
         let hub = Arc::new(Hub {
@@ -199,7 +262,7 @@ impl Hub {
     }
 
     pub(crate) fn raise(&self, alert: Alert) {
-        let key = alert.key();
+        let key = AlertKey::Other(alert.key());
         let severity = alert.severity;
         self.raise_keyed(key, severity, || alert);
     }
@@ -207,7 +270,7 @@ impl Hub {
     /// Raises the alert `build` makes, building it only when it is not deduplicated.
     pub(crate) fn raise_keyed(
         &self,
-        key: String,
+        key: AlertKey,
         severity: Severity,
         build: impl FnOnce() -> Alert,
     ) {
@@ -246,7 +309,7 @@ impl Hub {
         };
         if deduplicated {
             for sink in &self.sinks {
-                count(severity, &sink.name, "deduplicated");
+                sink.counters.count(severity, DEDUPLICATED);
             }
             return;
         }
@@ -262,15 +325,15 @@ impl Hub {
                 .unwrap_or_else(|p| p.into_inner())
                 .take(now);
             if !allowed {
-                count(severity, &sink.name, "dropped");
+                sink.counters.count(severity, DROPPED);
                 continue;
             }
-            match sink
-                .jobs
-                .try_send(Job::Deliver(Arc::clone(&alert), DeliveryKind::Firing))
-            {
-                Ok(()) => {} // `sent` or `failed` is counted by the sink's thread
-                Err(_) => count(severity, &sink.name, "dropped"),
+            // Counted as in flight before it can be delivered; the sink's thread settles it as
+            // `sent` or `failed`, or a shutdown that gives up on it as `dropped`.
+            sink.counters.queued(severity);
+            let job = Job::Deliver(Arc::clone(&alert), DeliveryKind::Firing);
+            if sink.jobs.try_send(job).is_err() {
+                sink.counters.settle(severity, DROPPED);
             }
         }
     }
@@ -341,6 +404,18 @@ impl Hub {
         for done in acks {
             let _ = done.recv_timeout(deadline.saturating_duration_since(Instant::now()));
         }
+        // What did not make it in time is dropped, and counted so.
+        for sink in &self.sinks {
+            let abandoned = sink.counters.abandon();
+            if abandoned > 0 {
+                tracing::warn!(
+                    target: "ws_observe::alert",
+                    sink = %sink.name,
+                    abandoned,
+                    "shutdown gave up on alerts still queued; counted as dropped"
+                );
+            }
+        }
     }
 }
 
@@ -349,7 +424,12 @@ pub(crate) fn current() -> Option<Arc<Hub>> {
     HUB.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
-fn deliver_loop(sink: Box<dyn AlertSink>, jobs: Receiver<Job>, attempts: u32) {
+fn deliver_loop(
+    sink: Box<dyn AlertSink>,
+    jobs: Receiver<Job>,
+    attempts: u32,
+    counters: &SinkCounters,
+) {
     // A sink's own HTTP calls must not be traced into the export pipeline.
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
     while let Ok(job) = jobs.recv() {
@@ -380,8 +460,8 @@ fn deliver_loop(sink: Box<dyn AlertSink>, jobs: Receiver<Job>, attempts: u32) {
         }
         if let DeliveryKind::Firing = kind {
             match &outcome {
-                Ok(()) => count(alert.severity, sink.name(), "sent"),
-                Err(_) => count(alert.severity, sink.name(), "failed"),
+                Ok(()) => counters.settle(alert.severity, SENT),
+                Err(_) => counters.settle(alert.severity, FAILED),
             }
         }
         if let Err(error) = outcome {

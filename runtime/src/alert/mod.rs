@@ -92,7 +92,7 @@ pub(crate) fn handler_failed(
     match hub::current() {
         // A repeat of the same error within the dedupe window costs a lookup, not an alert.
         Some(hub) => {
-            let key = raised::handler_key(meta.module(), meta.name(), info.type_name());
+            let key = hub::AlertKey::Handler(meta.module(), meta.name(), info.type_name());
             hub.raise_keyed(key, severity, build);
         }
         None => raise(build()),

@@ -76,7 +76,7 @@ impl Alert {
         match (self.handler(), &self.error_type) {
             (Some(handler), Some(error)) => {
                 let module = self.labels.get("module").map_or("", String::as_str);
-                handler_key(module, handler, error)
+                format!("{module}::{handler}|{error}")
             }
             _ => {
                 let labels: Vec<String> = self
@@ -88,10 +88,4 @@ impl Alert {
             }
         }
     }
-}
-
-/// The key of a handler alert, computable before the alert is built (so a deduplicated error
-/// costs a lookup, not an alert).
-pub(crate) fn handler_key(module: &str, handler: &str, error_type: &str) -> String {
-    format!("{module}::{handler}|{error_type}")
 }

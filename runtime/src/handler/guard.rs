@@ -66,7 +66,7 @@ impl CallGuard {
         match outcome {
             Outcome::Ok => self.record(OutcomeKind::Ok),
             Outcome::Error(info) => {
-                span_record::error(&self.span, &info);
+                span_record::error(&self.span, self.meta.name(), &info);
                 if let Some(severity) = self.meta.severity() {
                     crate::alert::handler_failed(self.meta, severity, &self.span, &info);
                 }
@@ -89,7 +89,7 @@ impl Drop for CallGuard {
             return;
         }
         if self.panicked || std::thread::panicking() {
-            span_record::panic(&self.span);
+            span_record::panic(&self.span, self.meta.name());
             if let Some(severity) = self.meta.severity() {
                 crate::alert::handler_panicked(self.meta, severity, &self.span);
             }

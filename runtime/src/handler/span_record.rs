@@ -68,52 +68,54 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-pub(crate) fn error(span: &Span, info: &ErrorInfo<'_>) {
-    if span.is_disabled() {
-        return;
-    }
-    span.record(fields::STATUS_CODE, STATUS_ERROR);
-    span.record(fields::ERROR_TYPE, info.type_name());
-    match info.message() {
-        Some(message) => {
+/// Marks the span failed (when it is recorded) and logs one error line, which is written even
+/// when the span itself is filtered out: the line names the handler on its own.
+pub(crate) fn error(span: &Span, handler: &'static str, info: &ErrorInfo<'_>) {
+    let message = info.message();
+    if !span.is_disabled() {
+        span.record(fields::STATUS_CODE, STATUS_ERROR);
+        span.record(fields::ERROR_TYPE, info.type_name());
+        if let Some(message) = message {
             span.record(fields::ERROR_MESSAGE, tracing::field::display(message));
             // After `otel.status_code`, which sets an Error status without a description.
             tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
                 span,
                 opentelemetry::trace::Status::error(message.to_string()),
             );
-            span.in_scope(|| {
-                tracing::error!(
-                    target: "ws_observe",
-                    { "error.type" = info.type_name(), "error.message" = %message },
-                    "handler returned an error"
-                )
-            });
         }
-        None => span.in_scope(|| {
-            tracing::error!(
-                target: "ws_observe",
-                { "error.type" = info.type_name() },
-                "handler returned an error"
-            )
-        }),
     }
+    span.in_scope(|| match message {
+        Some(message) => tracing::error!(
+            target: "ws_observe",
+            { "ws.handler" = handler, "error.type" = info.type_name(), "error.message" = %message },
+            "handler returned an error"
+        ),
+        None => tracing::error!(
+            target: "ws_observe",
+            { "ws.handler" = handler, "error.type" = info.type_name() },
+            "handler returned an error"
+        ),
+    });
 }
 
-pub(crate) fn panic(span: &Span) {
-    if span.is_disabled() {
-        return;
+/// Marks the span failed (when it is recorded) and logs one error line either way.
+pub(crate) fn panic(span: &Span, handler: &'static str) {
+    if !span.is_disabled() {
+        span.record(fields::STATUS_CODE, STATUS_ERROR);
+        span.record(fields::ERROR_TYPE, "panic");
+        span.record(fields::ERROR_MESSAGE, "the handler panicked");
+        tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
+            span,
+            opentelemetry::trace::Status::error("the handler panicked"),
+        );
     }
-    span.record(fields::STATUS_CODE, STATUS_ERROR);
-    span.record(fields::ERROR_TYPE, "panic");
-    span.record(fields::ERROR_MESSAGE, "the handler panicked");
-    tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
-        span,
-        opentelemetry::trace::Status::error("the handler panicked"),
-    );
-    span.in_scope(
-        || tracing::error!(target: "ws_observe", { "error.type" = "panic" }, "handler panicked"),
-    );
+    span.in_scope(|| {
+        tracing::error!(
+            target: "ws_observe",
+            { "ws.handler" = handler, "error.type" = "panic" },
+            "handler panicked"
+        )
+    });
 }
 
 pub(crate) fn cancelled(span: &Span) {

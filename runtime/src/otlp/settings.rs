@@ -89,7 +89,7 @@ impl TraceExport {
     /// Export to `endpoint` (for `HttpProtobuf`, a base such as `http://127.0.0.1:4318`:
     /// `/v1/traces` is appended) with the specification's defaults otherwise.
     pub fn new(protocol: Protocol, endpoint: &str) -> Result<Self, InitError> {
-        let endpoint = check_endpoint(vars::ENDPOINT, endpoint)?;
+        let endpoint = check_endpoint(vars::ENDPOINT, protocol, endpoint)?;
         Ok(TraceExport {
             protocol,
             endpoint: full_endpoint(protocol, &endpoint),
@@ -145,8 +145,10 @@ pub(crate) fn from_vars(
         }
     };
     let endpoint = match (get(vars::TRACES_ENDPOINT), get(vars::ENDPOINT)) {
-        (Some(traces), _) => check_endpoint(vars::TRACES_ENDPOINT, &traces)?,
-        (None, Some(base)) => full_endpoint(protocol, &check_endpoint(vars::ENDPOINT, &base)?),
+        (Some(traces), _) => check_endpoint(vars::TRACES_ENDPOINT, protocol, &traces)?,
+        (None, Some(base)) => {
+            full_endpoint(protocol, &check_endpoint(vars::ENDPOINT, protocol, &base)?)
+        }
         (None, None) => return Ok(None),
     };
     let headers = match (get(vars::TRACES_HEADERS), get(vars::HEADERS)) {
@@ -197,17 +199,26 @@ pub(crate) fn from_vars(
     }))
 }
 
-fn check_endpoint(var: &'static str, endpoint: &str) -> Result<String, InitError> {
+/// OTLP/HTTP goes over `http://` or `https://` (rustls, the system's roots); OTLP/gRPC over
+/// `http://` only for now: its TLS is not built in.
+fn check_endpoint(
+    var: &'static str,
+    protocol: Protocol,
+    endpoint: &str,
+) -> Result<String, InitError> {
     let endpoint = endpoint.trim();
-    if endpoint.starts_with("https://") {
+    if endpoint.starts_with("https://") && protocol == Protocol::Grpc {
         return Err(invalid(
             var,
             endpoint,
-            "an `http://` endpoint: TLS to the collector is not built in yet; \
-             run a local collector (or agent) and point at it over http",
+            "an `http://` endpoint: TLS for OTLP/gRPC is not built in yet; \
+             use `http/protobuf` over https, or a local collector over http",
         ));
     }
-    let Some(rest) = endpoint.strip_prefix("http://") else {
+    let Some(rest) = endpoint
+        .strip_prefix("http://")
+        .or_else(|| endpoint.strip_prefix("https://"))
+    else {
         return Err(invalid(
             var,
             endpoint,
@@ -393,6 +404,24 @@ mod tests {
         assert_eq!(
             export.resource[1],
             ("service.version".into(), "1.2.3".into())
+        );
+    }
+
+    #[test]
+    fn https_is_for_http_protobuf_only() {
+        let export = read(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example:443")])
+            .unwrap()
+            .unwrap();
+        assert_eq!(export.endpoint, "https://otlp.example:443/v1/traces");
+        let message = read(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            message.contains("OTEL_EXPORTER_OTLP_ENDPOINT") && message.contains("gRPC"),
+            "{message}"
         );
     }
 

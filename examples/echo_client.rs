@@ -50,6 +50,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sink = sender.await??;
     sink.send(Message::Close(None)).await?;
     println!("sent {count} messages, {replies} replies, {errors} of them errors");
-    println!("now: curl -s http://127.0.0.1:9464/metrics | grep ws_handler_calls_total");
+    println!(
+        "now scrape the server's /metrics (127.0.0.1:9464 by default): curl -s http://127.0.0.1:9464/metrics | grep ws_handler_calls_total"
+    );
     Ok(())
 }

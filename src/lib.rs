@@ -61,15 +61,25 @@
 //!
 //! Supported: free functions and methods (`self`, `&self`, `&mut self`), sync and `async`,
 //! generics, lifetimes, `impl Trait` arguments and returns, `where` clauses, `unsafe fn`, any
-//! visibility, early `return` and `?`, and methods of `#[async_trait]` impls (the measured
-//! time is the awaited body, not the boxing). A plain `fn` returning a future that is not a
+//! visibility, early `return` and `?`, native `async fn` in traits, and methods of
+//! `#[async_trait]` impls (the measured time is the awaited body, not the boxing). A method's
+//! `handler` label is the method's name: give methods of several types (two impls of one
+//! trait in the same module, say) distinct names with `name = "Type::method"`, or their
+//! series are added together. A failing call logs one `error` line, so an error passed up
+//! through nested annotated calls is logged at each level it fails. A plain `fn` returning a future that is not a
 //! `Box::pin(async { .. })` is measured while it builds the future only; make it `async fn`.
 //!
 //! ## Configuration
 //!
 //! [`runtime::init`] reads `WS_OBSERVE_METRICS_ADDR` (default `127.0.0.1:9464`, `off`
-//! disables), `WS_OBSERVE_METRICS_TOKEN`, `RUST_LOG` (default `info`) and
-//! `WS_OBSERVE_LOG_FORMAT` (`json` or `pretty`); [`runtime::Config`] does the same in code.
+//! disables), `WS_OBSERVE_METRICS_TOKEN`, `RUST_LOG` (default `info`),
+//! `WS_OBSERVE_LOG_FORMAT` (`json` or `pretty`), the OpenTelemetry variables
+//! (`OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+//! `OTEL_TRACES_SAMPLER*`, `OTEL_SDK_DISABLED`, `OTEL_BSP_*`; see [`runtime::otlp::vars`]),
+//! the alerting ones (`WS_OBSERVE_ALERTMANAGER_URL`, `WS_OBSERVE_ALERT_*`, `SENTRY_*`) and
+//! `WS_OBSERVE_SHUTDOWN_TIMEOUT`; [`runtime::vars`] lists them and the README has the full
+//! table with defaults. [`runtime::Config`] does the same in code. A malformed value is a
+//! [`runtime::InitError`] naming the variable and the value.
 #![warn(missing_docs)]
 
 /// Measures a function: metrics and a span; never alerts. See the [crate docs](crate).

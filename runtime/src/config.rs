@@ -49,7 +49,10 @@ pub mod vars {
 }
 
 /// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` is its message and cause, so `fn main() -> Result<(), Box<dyn Error>>` with
+/// `init()?` prints a readable line rather than a struct dump.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum InitError {
     /// A variable (or builder value) could not be parsed.
@@ -91,6 +94,18 @@ pub enum InitError {
         #[source]
         source: ServeError,
     },
+}
+
+impl std::fmt::Debug for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
 }
 
 /// How log lines are written.
@@ -554,6 +569,15 @@ mod tests {
                 .unwrap()
                 .metrics_addr,
             None
+        );
+    }
+
+    #[test]
+    fn debug_output_is_the_readable_message_and_its_cause() {
+        let error = from(&[("WS_OBSERVE_METRICS_ADDR", "abc")]).unwrap_err();
+        assert_eq!(format!("{error:?}"), error.to_string());
+        assert!(
+            format!("{error:?}").starts_with("invalid value `abc` for WS_OBSERVE_METRICS_ADDR")
         );
     }
 

@@ -22,6 +22,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::alert_receivers::{Alertmanager, WebhookReceiver, parse_rfc3339};
+use common::child::ChildOutput;
 use common::otlp_receiver::{HangingCollector, closed_port_endpoint};
 use serde_json::{Value, json};
 use ws_observe::runtime::alert::{self, Alert, AlertSink, Notification, Severity, SinkError};
@@ -49,7 +50,7 @@ fn in_child() -> bool {
 
 /// A line the parent reads back with `ChildOutput::value`.
 fn report(key: &str, value: impl Display) {
-    println!("ALERTS_TEST {key}={value}");
+    common::child::report("ALERTS_TEST", key, value);
 }
 
 fn unix_ms(time: SystemTime) -> u64 {
@@ -401,37 +402,7 @@ fn child_sinks_down() {
 // ---------------------------------------------------------------------------------------------
 // The parent side.
 
-struct ChildOutput {
-    test: String,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for ChildOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "child {}\nstdout:\n{}\nstderr:\n{}",
-            self.test, self.stdout, self.stderr
-        )
-    }
-}
-
 impl ChildOutput {
-    /// What the child `report`ed under `key` (the harness may print `test name ... ` before
-    /// it on the same line).
-    fn value(&self, key: &str) -> &str {
-        let marker = format!("ALERTS_TEST {key}=");
-        let at = self
-            .stdout
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no {key} reported by {self}"));
-        self.stdout[at + marker.len()..]
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-    }
-
     fn number(&self, key: &str) -> u64 {
         let value = self.value(key);
         value
@@ -558,6 +529,7 @@ impl RunningChild {
             test: self.test.clone(),
             stdout: self.stdout.take().unwrap().join().unwrap(),
             stderr: self.stderr.take().unwrap().join().unwrap(),
+            marker: "ALERTS_TEST",
         };
         match status {
             None => panic!("still running after {CHILD_LIMIT:?}, killed: {output}"),

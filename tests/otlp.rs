@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::child::ChildOutput;
 use common::otlp_receiver::{self, HangingCollector, ReceivedSpan, Receiver, Transport};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
@@ -35,7 +36,7 @@ fn in_child() -> bool {
 
 /// A line the parent reads back with `ChildOutput::value`.
 fn report(key: &str, value: impl Display) {
-    println!("OTLP_TEST {key}={value}");
+    common::child::report("OTLP_TEST", key, value);
 }
 
 #[derive(Debug)]
@@ -223,37 +224,7 @@ fn child_configured_in_code() {
 // ---------------------------------------------------------------------------------------------
 // The parent side.
 
-struct ChildOutput {
-    test: String,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for ChildOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "child {}\nstdout:\n{}\nstderr:\n{}",
-            self.test, self.stdout, self.stderr
-        )
-    }
-}
-
 impl ChildOutput {
-    /// What the child `report`ed under `key` (the harness may print `test name ... ` before
-    /// it on the same line).
-    fn value(&self, key: &str) -> &str {
-        let marker = format!("OTLP_TEST {key}=");
-        let at = self
-            .stdout
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no {key} reported by {self}"));
-        self.stdout[at + marker.len()..]
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-    }
-
     fn number(&self, key: &str) -> f64 {
         let value = self.value(key);
         value
@@ -339,6 +310,7 @@ fn run_child(test: &str, env: &[(&str, String)]) -> ChildOutput {
         test: test.to_owned(),
         stdout: stdout.join().unwrap(),
         stderr: stderr.join().unwrap(),
+        marker: "OTLP_TEST",
     };
     match status {
         None => panic!("still running after {CHILD_LIMIT:?}, killed: {output}"),

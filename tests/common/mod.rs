@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod alert_receivers;
+pub mod child;
 pub mod otlp_receiver;
 pub mod spans;
 

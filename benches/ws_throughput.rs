@@ -159,7 +159,12 @@ async fn serve_bare(tcp: TcpStream) {
     }
 }
 
-async fn serve_instrumented(tcp: TcpStream) {
+/// The instrumented server, with `handle` as the per-message handler.
+async fn serve_instrumented<F, Fut>(tcp: TcpStream, handle: F)
+where
+    F: Fn(Message) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Message>, EchoError>>,
+{
     let Ok(websocket) = ws_observe::ws::accept(tcp).await else {
         return;
     };
@@ -172,34 +177,7 @@ async fn serve_instrumented(tcp: TcpStream) {
             if message.is_close() {
                 break;
             }
-            let reply = match observed_on_message(message).await {
-                Ok(Some(reply)) => reply,
-                Ok(None) => continue,
-                Err(error) => Message::text(format!("error: {error}")),
-            };
-            if websocket.send(reply).await.is_err() {
-                break;
-            }
-        }
-    }
-    .instrument(connection)
-    .await
-}
-
-async fn serve_quiet(tcp: TcpStream) {
-    let Ok(websocket) = ws_observe::ws::accept(tcp).await else {
-        return;
-    };
-    let mut websocket = websocket.with_keepalive(Duration::from_secs(20), Duration::from_secs(10));
-    // The whole connection loop runs inside the connection span (entered once per poll, not
-    // once per message), so the handler spans opened in it are its children.
-    let connection = websocket.span().clone();
-    async move {
-        while let Some(Ok(message)) = websocket.next().await {
-            if message.is_close() {
-                break;
-            }
-            let reply = match quiet_on_message(message).await {
+            let reply = match handle(message).await {
                 Ok(Some(reply)) => reply,
                 Ok(None) => continue,
                 Err(error) => Message::text(format!("error: {error}")),
@@ -284,8 +262,12 @@ impl Server {
                 let _ = tcp.set_nodelay(true);
                 match variant {
                     Variant::Bare => tokio::spawn(serve_bare(tcp)),
-                    Variant::Instrumented => tokio::spawn(serve_instrumented(tcp)),
-                    Variant::HandlerSpansFiltered => tokio::spawn(serve_quiet(tcp)),
+                    Variant::Instrumented => {
+                        tokio::spawn(serve_instrumented(tcp, observed_on_message))
+                    }
+                    Variant::HandlerSpansFiltered => {
+                        tokio::spawn(serve_instrumented(tcp, quiet_on_message))
+                    }
                 };
             }
         });

@@ -6,9 +6,10 @@
 //! - `instrumented`: `ws_observe::ws::accept` (connection and message metrics, connection
 //!   span) with keepalive as in `examples/echo_server.rs`, each message handled by a
 //!   `#[ws_handler]` `async fn` taking the `Message` (its span gets the message kind and size)
-//!   that calls a `#[ws_observe]` sync helper, all inside the connection's span, with
-//!   ws-observe's JSON layer at `info` writing to `io::sink()` installed on every server
-//!   thread. No log line per message: the spans are what costs.
+//!   that calls a `#[ws_observe]` sync helper, all inside the connection's span, with what
+//!   `runtime::init()` installs (the `RUST_LOG` filter at `info`, ws-observe's JSON layer and
+//!   its non-blocking writer, here into `io::sink()`). No log line per message: the spans are
+//!   what costs.
 //!
 //! Load: 4 client connections, each pipelining 64-byte binary messages with at most 64
 //! unanswered, 2 000 messages per connection per iteration (8 000 echoes an iteration, the
@@ -42,7 +43,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::WebSocketStream;
-use tracing::{Dispatch, Instrument};
+use tracing::Instrument;
 use ws_observe::ws::Message;
 use ws_observe::{ws_handler, ws_observe};
 
@@ -219,15 +220,18 @@ impl Variant {
     }
 }
 
-/// ws-observe's JSON layer, as `runtime::init()` installs it (minus the non-blocking queue),
-/// writing to `io::sink()`, at `info`.
-fn json_dispatch() -> Dispatch {
-    use tracing_subscriber::layer::SubscriberExt;
-    let layer = ws_observe::runtime::logs::JsonLayer::new(std::io::sink, "bench");
-    let subscriber = tracing_subscriber::registry()
-        .with(layer)
-        .with(tracing_subscriber::filter::LevelFilter::INFO);
-    Dispatch::new(subscriber)
+/// What `runtime::init()` installs, through `init()` itself: the `RUST_LOG`-style filter at
+/// `info`, ws-observe's JSON layer behind its non-blocking queue, writing to `io::sink()`. No
+/// `/metrics` listener and no trace export (neither is on the message path).
+fn install_runtime() -> ws_observe::runtime::Telemetry {
+    ws_observe::runtime::Config::from_vars(|_| None)
+        .and_then(|config| config.set_log_filter("info"))
+        .expect("bench configuration")
+        .disable_metrics()
+        .disable_trace_export()
+        .with_log_writer(std::io::sink())
+        .init()
+        .expect("runtime::init for the bench")
 }
 
 struct Server {
@@ -243,13 +247,13 @@ impl Server {
             .enable_all()
             .thread_name(variant.thread_name());
         if variant != Variant::Bare {
-            // A process-wide subscriber, as `runtime::init()` installs: callsite interest is
-            // then cached, as in production. The bare server has no tracing callsites, so it
+            // `runtime::init()`'s process-wide subscriber: callsite interest is then cached,
+            // as in production. The bare server has no tracing callsites, so it
             // is unaffected.
             static INSTALL: std::sync::Once = std::sync::Once::new();
             INSTALL.call_once(|| {
-                tracing::dispatcher::set_global_default(json_dispatch())
-                    .expect("no other subscriber");
+                // Kept for the whole process, as a server's `main` keeps it.
+                std::mem::forget(install_runtime());
             });
         }
         let runtime = builder.build().expect("server runtime");

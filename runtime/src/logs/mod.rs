@@ -16,6 +16,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
@@ -34,6 +35,21 @@ pub(crate) fn dropped_lines() -> u64 {
         .iter()
         .map(|c| c.dropped_lines() as u64)
         .sum()
+}
+
+/// The global filter for a `RUST_LOG` value. Plain `target=level` directives (the usual case)
+/// get `Targets`, which decides once per callsite and keeps no per-span state; `EnvFilter`
+/// takes a shared lock on every span enter, exit and close (contended between worker
+/// threads), so it is used only when the value needs it: span or field directives.
+fn level_filter(directives: &str) -> Box<dyn Layer<Registry> + Send + Sync> {
+    // `Targets` would read `[span]` or `{field}` as part of a target name: those stay with
+    // EnvFilter, as does an empty value (EnvFilter's own default applies).
+    let plain = !directives.trim().is_empty() && !directives.contains(['[', ']', '{', '}']);
+    match directives.parse::<Targets>() {
+        Ok(targets) if plain => Box::new(targets),
+        // Validated by the setter; parse_lossy cannot fail here.
+        _ => Box::new(EnvFilter::builder().parse_lossy(directives)),
+    }
 }
 
 /// The subscriber `init()` installs, and the guard that flushes its writer.
@@ -60,8 +76,7 @@ pub(crate) fn subscriber(
         .unwrap_or_else(|p| p.into_inner())
         .push(writer.error_counter());
 
-    // Validated by the setter; parse_lossy cannot fail here.
-    let filter = EnvFilter::builder().parse_lossy(&config.log_filter);
+    let filter = level_filter(&config.log_filter);
     let output = match config.log_format {
         LogFormat::Json => JsonLayer::new(writer, config.service_name())
             .with_trace_ids(tracer.is_some())
@@ -83,4 +98,71 @@ pub(crate) fn subscriber(
         Registry::default().with(filter).with(output).with(export),
         guard,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::{Layer, Registry};
+
+    use super::level_filter;
+
+    /// Records the target and level of every event that passes the filter.
+    struct Seen(Arc<Mutex<Vec<String>>>);
+
+    impl<S: tracing::Subscriber> Layer<S> for Seen {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            let meta = event.metadata();
+            let mut seen = self.0.lock().unwrap();
+            seen.push(format!("{} {}", meta.target(), meta.level()));
+        }
+    }
+
+    fn passing(directives: &str) -> Vec<String> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = Registry::default()
+            .with(level_filter(directives))
+            .with(Seen(seen.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("conn");
+            tracing::debug!(target: "app", "x");
+            tracing::info!(target: "app::db", "x");
+            tracing::warn!(target: "other", "x");
+            tracing::trace!(target: "app_extra", "x");
+            let _inside = span.enter();
+            tracing::debug!(target: "other", "x");
+        });
+        let seen = seen.lock().unwrap().clone();
+        seen
+    }
+
+    #[test]
+    fn the_cheap_filter_decides_as_env_filter_would() {
+        for (directives, expected) in [
+            ("info", &["app::db INFO", "other WARN"][..]),
+            ("warn", &["other WARN"]),
+            ("off", &[]),
+            (
+                "app=debug,warn",
+                &["app DEBUG", "app::db INFO", "other WARN"],
+            ),
+            (
+                "app::db=off,app=trace,info",
+                &["app DEBUG", "other WARN", "app_extra TRACE"],
+            ),
+            // A span directive needs EnvFilter: `other` at debug only inside `conn`.
+            (
+                "info,[conn]=debug",
+                &["app::db INFO", "other WARN", "other DEBUG"],
+            ),
+            (
+                "info,[conn]",
+                &["app::db INFO", "other WARN", "other DEBUG"],
+            ),
+        ] {
+            assert_eq!(passing(directives), expected, "RUST_LOG={directives}");
+        }
+    }
 }

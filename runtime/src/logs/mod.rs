@@ -134,8 +134,7 @@ mod tests {
             let _inside = span.enter();
             tracing::debug!(target: "other", "x");
         });
-        let seen = seen.lock().unwrap().clone();
-        seen
+        seen.lock().unwrap().clone()
     }
 
     #[test]

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # install-backends.sh - install the real back-ends the test suite talks to: from Debian's
 # packages, prometheus (promtool) and prometheus-alertmanager (amtool); from PyPI, `rotel`, a
-# Rust OpenTelemetry collector whose wheel ships its binary (only pre-releases exist).
+# Rust OpenTelemetry collector whose wheel ships its binary (only pre-releases exist), and
+# `check-jsonschema` and `PyYAML` for the deploy/ checks.
 #
-# The rotel venv lives in $WS_OBSERVE_BACKENDS_DIR (default ~/.cache/ws-observe-backends); the
+# The venv lives in $WS_OBSERVE_BACKENDS_DIR (default ~/.cache/ws-observe-backends); the
 # path of its `rotel-agent` binary is printed last, as `ROTEL_AGENT=...`.
 #
 # Idempotent: with everything present it does no apt work. Starts nothing: the packages'
@@ -50,6 +51,11 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if ! "$VENV/bin/python" -c 'import rotel' 2>/dev/null; then
   "$VENV/bin/pip" install -q --disable-pip-version-check --pre 'rotel==0.0.1a15'
+fi
+# For scripts/check-deploy.sh and tests/deploy.rs: the Compose Specification schema check
+# (its schema ships in the wheel, so it works offline) and a YAML parser for the deploy/ configs.
+if ! "$VENV/bin/python" -c 'import yaml' 2>/dev/null || [ ! -x "$VENV/bin/check-jsonschema" ]; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'check-jsonschema==0.39.0' 'PyYAML==6.0.3'
 fi
 ROTEL_AGENT="$("$VENV/bin/python" -c 'import rotel, os; print(os.path.join(os.path.dirname(rotel.__file__), "rotel-agent"))')"
 "$ROTEL_AGENT" --version

@@ -14,7 +14,7 @@ pub(crate) const LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"]
 /// Alert severities, as written in `alert = "..."`.
 pub(crate) const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
 /// Every argument name, in the order error messages list them.
-pub(crate) const ARGUMENTS: [&str; 5] = ["name", "level", "fields", "crate", "alert"];
+pub(crate) const ARGUMENTS: [&str; 6] = ["name", "level", "fields", "redact", "crate", "alert"];
 
 /// The parsed arguments. Every value carries the span of its key, for later errors.
 #[derive(Default)]
@@ -22,6 +22,8 @@ pub(crate) struct Args {
     pub name: Attr<LitStr>,
     pub level: Attr<Ident>,
     pub fields: Attr<Punctuated<Field, Token![,]>>,
+    /// Arguments recorded as pseudonyms, never as values.
+    pub redact: Attr<Vec<Ident>>,
     pub krate: Attr<syn::Path>,
     pub alert: Attr<Ident>,
     /// Where `alert` was written, even if its value was invalid.
@@ -69,6 +71,7 @@ enum RawValue {
     Expr(Expr),
     List(token::Paren),
     Fields(Punctuated<Field, Token![,]>),
+    Redact(Punctuated<Expr, Token![,]>),
 }
 
 impl Parse for RawArg {
@@ -89,6 +92,8 @@ impl Parse for RawArg {
                 // Parsed in place (not re-parsed from detached tokens) so that an error at the
                 // end of the list points at the list, not at the whole attribute.
                 RawValue::Fields(Punctuated::parse_terminated(&content)?)
+            } else if key == "redact" {
+                RawValue::Redact(Punctuated::parse_terminated(&content)?)
             } else {
                 {
                     let _: TokenStream = content.parse()?;
@@ -168,6 +173,10 @@ fn apply(args: &mut Args, arg: RawArg) -> syn::Result<()> {
                 "`fields` takes a list: `fields(user = %user.id, room = room_id)`",
             )),
         },
+        "redact" => {
+            let names = redacted_names(&arg)?;
+            args.redact.set(key, names)
+        }
         other => Err(syn::Error::new(
             key.span(),
             format!(
@@ -189,7 +198,11 @@ fn string_value(arg: &RawArg, example: &str) -> syn::Result<LitStr> {
             other.span(),
             format!("expected a string literal for `{key}`, as in `{example}`"),
         )),
-        RawValue::None | RawValue::Missing(_) | RawValue::List(..) | RawValue::Fields(_) => {
+        RawValue::None
+        | RawValue::Missing(_)
+        | RawValue::List(..)
+        | RawValue::Fields(_)
+        | RawValue::Redact(_) => {
             let span = match &arg.value {
                 RawValue::List(paren) => paren.span.join(),
                 RawValue::Missing(eq) => eq.span,
@@ -206,6 +219,51 @@ fn string_value(arg: &RawArg, example: &str) -> syn::Result<LitStr> {
             ))
         }
     }
+}
+
+const REDACT_EXAMPLE: &str = "redact(user_id, email)";
+
+/// The argument names of `redact(a, b)`: plain identifiers, each once.
+fn redacted_names(arg: &RawArg) -> syn::Result<Vec<Ident>> {
+    let RawValue::Redact(list) = &arg.value else {
+        return Err(syn::Error::new(
+            arg.key.span(),
+            format!("`redact` takes a list of argument names: `{REDACT_EXAMPLE}`"),
+        ));
+    };
+    if list.is_empty() {
+        return Err(syn::Error::new(
+            arg.key.span(),
+            format!("`redact` needs at least one argument name: `{REDACT_EXAMPLE}`"),
+        ));
+    }
+    let mut names: Vec<Ident> = Vec::new();
+    for expr in list {
+        let name = match expr {
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                path.path.get_ident().cloned()
+            }
+            _ => None,
+        };
+        let Some(name) = name else {
+            return Err(syn::Error::new(
+                expr.span(),
+                format!(
+                    "`redact` lists the function's argument names, as in `{REDACT_EXAMPLE}`; \
+                     to record a pseudonym of an expression, write \
+                     `fields(name = %ws_observe::runtime::privacy::pseudonymize(&expr))`"
+                ),
+            ));
+        };
+        if names.contains(&name) {
+            return Err(syn::Error::new(
+                name.span(),
+                format!("`{name}` is listed twice in `redact`"),
+            ));
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 /// Checks that `lit` is one of `choices` and returns it as an identifier with the literal's span.

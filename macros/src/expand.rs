@@ -44,6 +44,12 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
         .get()
         .filter(|f| !f.is_empty())
         .map(|f| quote!(, #f));
+    // Each redacted argument becomes a field of its own name holding its keyed pseudonym. The
+    // call carries the name's span, so an argument without `Display` is reported there.
+    let redacted = args.redact.get().into_iter().flatten().map(|name| {
+        let redact = syn::Ident::new("__redacted", name.span());
+        quote_spanned! {name.span()=> , #name = %#private::#redact(&#name) }
+    });
     // A compile-time check per user field name, spanned at the name, so a clash with a field
     // the runtime records itself is reported on the user's token.
     let field_checks = args.fields.get().into_iter().flatten().map(|field| {
@@ -71,7 +77,7 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
     let message = message_argument(&function.sig).map(|arg| quote!(, message = #arg));
     let start = quote! {
         let #guard = __WS_META.start(
-            #private::handler_span!(#private::Level::#level, #name #message #fields)
+            #private::handler_span!(#private::Level::#level, #name #message #fields #(#redacted)*)
         );
     };
     let finish = quote! {

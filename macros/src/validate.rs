@@ -46,6 +46,7 @@ pub(crate) fn check(kind: Kind, args: &Args, function: &ItemFn, errors: &mut Vec
             format!("{} does not support variadic functions", kind.attribute()),
         ));
     }
+    check_redacted(args, function, errors);
     if let syn::ReturnType::Type(_, ty) = &function.sig.output {
         if let syn::Type::Never(never) = &**ty {
             errors.push(syn::Error::new_spanned(
@@ -53,6 +54,57 @@ pub(crate) fn check(kind: Kind, args: &Args, function: &ItemFn, errors: &mut Vec
                 format!(
                     "{} cannot measure a function that never returns: its calls would never finish",
                     kind.attribute()
+                ),
+            ));
+        }
+    }
+}
+
+/// Each name in `redact(...)` must be an argument bound to a plain name (so the generated code
+/// can reach it), and not also a `fields(...)` name.
+fn check_redacted(args: &Args, function: &ItemFn, errors: &mut Vec<syn::Error>) {
+    let Some(names) = args.redact.get() else {
+        return;
+    };
+    let arguments: Vec<&syn::Ident> = function
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => match &*typed.pat {
+                syn::Pat::Ident(pat) if pat.subpat.is_none() => Some(&pat.ident),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    for name in names {
+        if !arguments.contains(&name) {
+            let listed: Vec<String> = arguments.iter().map(|a| format!("`{a}`")).collect();
+            let choices = if listed.is_empty() {
+                "it has no argument bound to a plain name".to_owned()
+            } else {
+                format!("its arguments are {}", listed.join(", "))
+            };
+            errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{name}` is not an argument of `{}`: `redact` lists argument names ({choices})",
+                    function.sig.ident
+                ),
+            ));
+        } else if args
+            .fields
+            .get()
+            .into_iter()
+            .flatten()
+            .any(|field| *name == field.name)
+        {
+            errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{name}` is both in `fields(...)` and in `redact(...)`: a redacted argument \
+                     is recorded as a pseudonym only; remove it from `fields`"
                 ),
             ));
         }

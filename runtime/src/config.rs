@@ -46,6 +46,13 @@ pub mod vars {
     pub const SENTRY_ENVIRONMENT: &str = "SENTRY_ENVIRONMENT";
     /// Sentry release tag.
     pub const SENTRY_RELEASE: &str = "SENTRY_RELEASE";
+    /// Secret key of the HMAC-SHA256 pseudonyms (`redact(...)`, `privacy::pseudonymize`), at
+    /// least 16 bytes. Unset: a random key per process, and a warning.
+    pub const PSEUDONYM_KEY: &str = "WS_OBSERVE_PSEUDONYM_KEY";
+    /// Path of the append-only consent journal (`consent::record`); needs `PSEUDONYM_KEY`.
+    pub const CONSENT_LOG: &str = "WS_OBSERVE_CONSENT_LOG";
+    /// Version of the privacy policy written on each consent line (default `unspecified`).
+    pub const CONSENT_POLICY_VERSION: &str = "WS_OBSERVE_CONSENT_POLICY_VERSION";
 }
 
 /// Why [`init`](crate::init) (or a [`Config`] setter) refused to start. Nothing was started.
@@ -82,6 +89,17 @@ pub enum InitError {
         endpoint: String,
         /// What failed.
         reason: String,
+    },
+    /// The consent journal could not be opened.
+    #[error("cannot open the consent journal {path} (from {var}): {source}")]
+    ConsentJournal {
+        /// The variable that named it.
+        var: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
     },
     /// The `/metrics` listener could not start.
     #[error("{source} (from {var}={addr})")]
@@ -147,6 +165,9 @@ pub struct Config {
     pub(crate) sentry: Option<(String, Option<String>, Option<String>)>,
     pub(crate) alert_policy: crate::alert::Policy,
     pub(crate) alert_sinks: Vec<Box<dyn crate::alert::AlertSink>>,
+    pub(crate) pseudonym_key: Option<Vec<u8>>,
+    pub(crate) consent_log: Option<std::path::PathBuf>,
+    pub(crate) consent_policy_version: String,
 }
 
 impl Default for Config {
@@ -169,6 +190,9 @@ impl Default for Config {
             sentry: None,
             alert_policy: crate::alert::Policy::default(),
             alert_sinks: Vec::new(),
+            pseudonym_key: None,
+            consent_log: None,
+            consent_policy_version: "unspecified".to_owned(),
         }
     }
 }
@@ -193,6 +217,11 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("service_name", &self.service_name())
             .field("trace_export", &self.trace_export)
+            .field(
+                "pseudonym_key",
+                &self.pseudonym_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("consent_log", &self.consent_log)
             .finish_non_exhaustive()
     }
 }
@@ -259,6 +288,15 @@ impl Config {
                 lookup(vars::SENTRY_ENVIRONMENT).filter(|v| !v.is_empty()),
                 lookup(vars::SENTRY_RELEASE).filter(|v| !v.is_empty()),
             )?;
+        }
+        if let Some(key) = lookup(vars::PSEUDONYM_KEY) {
+            config = config.set_pseudonym_key(key.as_bytes())?;
+        }
+        if let Some(path) = lookup(vars::CONSENT_LOG).filter(|v| !v.trim().is_empty()) {
+            config = config.set_consent_log(path.trim());
+        }
+        if let Some(version) = lookup(vars::CONSENT_POLICY_VERSION) {
+            config = config.set_consent_policy_version(&version)?;
         }
         let policy = &mut config.alert_policy;
         if let Some(value) = lookup(vars::ALERT_RESOLVE_AFTER) {
@@ -435,6 +473,48 @@ impl Config {
     pub fn add_alert_sink(mut self, sink: impl crate::alert::AlertSink) -> Self {
         self.alert_sinks.push(Box::new(sink));
         self
+    }
+
+    /// Keys the pseudonyms of `redact(...)` and [`privacy::pseudonymize`](crate::privacy::pseudonymize)
+    /// (any secret bytes, at least 16; e.g. 32 random bytes in hex). The same key on every
+    /// replica and across restarts keeps pseudonyms comparable.
+    ///
+    /// ```
+    /// use ws_observe_runtime::Config;
+    /// assert!(Config::default().set_pseudonym_key(b"too short").is_err());
+    /// let config = Config::default().set_pseudonym_key(b"0123456789abcdef0123456789abcdef");
+    /// assert!(config.is_ok());
+    /// ```
+    pub fn set_pseudonym_key(mut self, key: &[u8]) -> Result<Self, InitError> {
+        if let Err(error) = crate::privacy::Pseudonymizer::new(key) {
+            return Err(InitError::InvalidValue {
+                var: vars::PSEUDONYM_KEY,
+                value: "<redacted>".into(),
+                expected: error.to_string(),
+            });
+        }
+        self.pseudonym_key = Some(key.to_vec());
+        Ok(self)
+    }
+
+    /// Opens the consent journal at `path` (see [`consent`](crate::consent)); `init()` refuses
+    /// it without a pseudonym key.
+    pub fn set_consent_log(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.consent_log = Some(path.into());
+        self
+    }
+
+    /// The privacy policy version written on each consent line (e.g. `2026-01`).
+    pub fn set_consent_policy_version(mut self, version: &str) -> Result<Self, InitError> {
+        if version.trim().is_empty() || version.chars().any(char::is_control) {
+            return Err(InitError::InvalidValue {
+                var: vars::CONSENT_POLICY_VERSION,
+                value: version.escape_debug().to_string(),
+                expected: "a non-empty version label such as `2026-01`".into(),
+            });
+        }
+        self.consent_policy_version = version.trim().to_owned();
+        Ok(self)
     }
 
     /// Bounds how long dropping the `Telemetry` guard may take (default 5 s).

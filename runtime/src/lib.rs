@@ -20,10 +20,12 @@
 
 pub mod alert;
 mod config;
+pub mod consent;
 pub mod handler;
 pub mod logs;
 pub mod metrics;
 pub mod otlp;
+pub mod privacy;
 pub mod propagation;
 mod telemetry;
 pub mod ws;
@@ -50,5 +52,6 @@ pub mod __private {
         Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, ClassifyStdError, HandlerMeta,
         check_user_field, instrument,
     };
+    pub use crate::privacy::__redacted;
     pub use tracing::Level;
 }

@@ -94,6 +94,50 @@ fn start_alerting(config: &mut Config) -> Result<std::sync::Arc<crate::alert::Hu
     Ok(crate::alert::Hub::start(sinks, config.alert_policy.clone()))
 }
 
+/// The pseudonym key, then the consent journal (which needs a configured key: with a random
+/// one, decisions recorded before a restart could never be read back).
+fn start_privacy(config: &Config) -> Result<(), InitError> {
+    crate::privacy::install_key(config.pseudonym_key.as_deref()).map_err(|expected| {
+        InitError::InvalidValue {
+            var: vars::PSEUDONYM_KEY,
+            value: "<redacted>".into(),
+            expected: expected.into(),
+        }
+    })?;
+    let Some(path) = &config.consent_log else {
+        return Ok(());
+    };
+    if config.pseudonym_key.is_none() {
+        return Err(InitError::InvalidValue {
+            var: vars::CONSENT_LOG,
+            value: path.display().to_string(),
+            expected: format!(
+                "{} set as well: the journal stores pseudonyms, which must stay the same across restarts",
+                vars::PSEUDONYM_KEY
+            ),
+        });
+    }
+    let pseudonymizer =
+        crate::privacy::Pseudonymizer::new(config.pseudonym_key.as_deref().unwrap_or_default())
+            .expect("validated by the setter");
+    let journal =
+        crate::consent::Journal::open(path, pseudonymizer, &config.consent_policy_version)
+            .map_err(|error| match error {
+                crate::consent::ConsentError::Io { path, source } => InitError::ConsentJournal {
+                    var: vars::CONSENT_LOG,
+                    path,
+                    source,
+                },
+                other => InitError::ConsentJournal {
+                    var: vars::CONSENT_LOG,
+                    path: path.clone(),
+                    source: std::io::Error::other(other.to_string()),
+                },
+            })?;
+    crate::consent::install(journal);
+    Ok(())
+}
+
 impl std::fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Telemetry")
@@ -105,6 +149,10 @@ impl std::fmt::Debug for Telemetry {
 pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
     if INITIALIZED.swap(true, Ordering::SeqCst) {
         return Err(InitError::AlreadyInitialized);
+    }
+    if let Err(error) = start_privacy(&config) {
+        INITIALIZED.store(false, Ordering::SeqCst);
+        return Err(error);
     }
     // The handler clock (TSC-based, see handler::meta) calibrates on first use, which can take
     // a few milliseconds: pay it here rather than in the first handler call.

@@ -7,6 +7,7 @@
 
 mod escape;
 mod fields;
+pub mod file;
 mod json;
 pub(crate) mod timestamp;
 

@@ -23,6 +23,16 @@ pub mod vars {
     pub const RUST_LOG: &str = "RUST_LOG";
     /// `json` (default) or `pretty`.
     pub const LOG_FORMAT: &str = "WS_OBSERVE_LOG_FORMAT";
+    /// Directory of rotated log files (`{service}.{time}.{n}.log`); unset: no files.
+    pub const LOG_DIR: &str = "WS_OBSERVE_LOG_DIR";
+    /// `hourly`, `daily` (default) or `never`: when a new log file starts.
+    pub const LOG_ROTATION: &str = "WS_OBSERVE_LOG_ROTATION";
+    /// Size at which a new log file starts: `100MB` (10^6) or `100MiB` (2^20); default `100MB`.
+    pub const LOG_MAX_SIZE: &str = "WS_OBSERVE_LOG_MAX_SIZE";
+    /// Log files kept in all, the active one included (default `10`).
+    pub const LOG_MAX_FILES: &str = "WS_OBSERVE_LOG_MAX_FILES";
+    /// `on` (default) or `off`: whether lines also go to stdout when files are on.
+    pub const LOG_STDOUT: &str = "WS_OBSERVE_LOG_STDOUT";
     /// The service name on every log line (and, with export on, on every span).
     pub const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
     /// How long dropping the `Telemetry` guard may take to flush spans, logs and alerts
@@ -90,6 +100,17 @@ pub enum InitError {
         /// What failed.
         reason: String,
     },
+    /// The log directory could not be used.
+    #[error("cannot write log files in {path} (from {var}): {source}")]
+    LogDir {
+        /// The variable that named it.
+        var: &'static str,
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// The consent journal could not be opened.
     #[error("cannot open the consent journal {path} (from {var}): {source}")]
     ConsentJournal {
@@ -136,6 +157,57 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Rotated log files: where, and when a new file starts (see
+/// [`logs::file`](crate::logs::file)).
+///
+/// ```
+/// use ws_observe_runtime::{Config, LogFiles};
+/// use ws_observe_runtime::logs::file::Rotation;
+/// let files = LogFiles::new("/var/log/my-app")
+///     .rotation(Rotation::Hourly)
+///     .max_size(Some(50_000_000))
+///     .max_files(24);
+/// let config = Config::default().with_log_files(files);
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFiles {
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) rotation: crate::logs::file::Rotation,
+    pub(crate) max_size: Option<u64>,
+    pub(crate) max_files: usize,
+}
+
+impl LogFiles {
+    /// Files in `dir`, with the defaults: a new file daily or at 100 MB, 10 files kept.
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        LogFiles {
+            dir: dir.into(),
+            rotation: crate::logs::file::Rotation::Daily,
+            max_size: Some(100_000_000),
+            max_files: 10,
+        }
+    }
+
+    /// When a new file starts by time.
+    pub fn rotation(mut self, rotation: crate::logs::file::Rotation) -> Self {
+        self.rotation = rotation;
+        self
+    }
+
+    /// When a new file starts by size (`None`: no size limit).
+    pub fn max_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_size = bytes;
+        self
+    }
+
+    /// Files kept in all, the active one included (at least 1).
+    pub fn max_files(mut self, files: usize) -> Self {
+        self.max_files = files.max(1);
+        self
+    }
+}
+
 /// Everything [`init`](crate::init) sets up.
 ///
 /// ```no_run
@@ -153,6 +225,8 @@ pub struct Config {
     pub(crate) log_filter: String,
     pub(crate) log_format: LogFormat,
     pub(crate) log_writer: Option<Box<dyn Write + Send>>,
+    pub(crate) log_files: Option<LogFiles>,
+    pub(crate) log_stdout: bool,
     /// `OTEL_SERVICE_NAME`; wins over the builder's (the ecs-logging and OpenTelemetry rule).
     service_name_from_env: Option<String>,
     service_name: String,
@@ -180,6 +254,8 @@ impl Default for Config {
             log_filter: "info".to_owned(),
             log_format: LogFormat::Json,
             log_writer: None,
+            log_files: None,
+            log_stdout: true,
             service_name_from_env: None,
             service_name: default_service_name(),
             service_version: "unknown".to_owned(),
@@ -257,6 +333,20 @@ impl Config {
         }
         if let Some(value) = lookup(vars::LOG_FORMAT) {
             config.log_format = parse_log_format(&value)?;
+        }
+        config.log_files = log_files_from_vars(&lookup)?;
+        if let Some(value) = lookup(vars::LOG_STDOUT) {
+            config.log_stdout = match value.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => {
+                    return Err(InitError::InvalidValue {
+                        var: vars::LOG_STDOUT,
+                        value,
+                        expected: "`on` or `off`".into(),
+                    });
+                }
+            };
         }
         if let Some(value) = lookup(vars::SERVICE_NAME) {
             config = config.set_service_name(&value)?;
@@ -378,6 +468,26 @@ impl Config {
     /// Writes log lines to `writer` instead of stdout (still through the non-blocking queue).
     pub fn with_log_writer(mut self, writer: impl Write + Send + 'static) -> Self {
         self.log_writer = Some(Box::new(writer));
+        self
+    }
+
+    /// Also writes log lines to rotated files (what `WS_OBSERVE_LOG_DIR` and its companions
+    /// configure).
+    pub fn with_log_files(mut self, files: LogFiles) -> Self {
+        self.log_files = Some(files);
+        self
+    }
+
+    /// Writes no log files, whatever the environment says.
+    pub fn disable_log_files(mut self) -> Self {
+        self.log_files = None;
+        self
+    }
+
+    /// Whether log lines go to stdout (or the [`with_log_writer`](Self::with_log_writer)
+    /// writer) as well as to the files; default `true`.
+    pub fn log_to_stdout(mut self, enabled: bool) -> Self {
+        self.log_stdout = enabled;
         self
     }
 
@@ -532,6 +642,59 @@ impl Config {
     pub fn init(self) -> Result<crate::Telemetry, InitError> {
         crate::telemetry::start(self)
     }
+}
+
+/// `WS_OBSERVE_LOG_DIR` and its companions; the companions without a directory are an error
+/// (they would silently do nothing).
+fn log_files_from_vars(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<LogFiles>, InitError> {
+    let dir = lookup(vars::LOG_DIR).filter(|v| !v.trim().is_empty());
+    let Some(dir) = dir else {
+        for var in [vars::LOG_ROTATION, vars::LOG_MAX_SIZE, vars::LOG_MAX_FILES] {
+            if let Some(value) = lookup(var).filter(|v| !v.trim().is_empty()) {
+                return Err(InitError::InvalidValue {
+                    var,
+                    value,
+                    expected: format!("{} set as well: it configures the log files", vars::LOG_DIR),
+                });
+            }
+        }
+        return Ok(None);
+    };
+    let mut files = LogFiles::new(dir.trim());
+    if let Some(value) = lookup(vars::LOG_ROTATION) {
+        files.rotation = value.parse().map_err(|_| InitError::InvalidValue {
+            var: vars::LOG_ROTATION,
+            value: value.clone(),
+            expected: "`hourly`, `daily` or `never`".into(),
+        })?;
+    }
+    if let Some(value) = lookup(vars::LOG_MAX_SIZE) {
+        files.max_size = match value.trim() {
+            "none" | "off" => None,
+            text => Some(crate::logs::file::parse_size(text).map_err(|why| {
+                InitError::InvalidValue {
+                    var: vars::LOG_MAX_SIZE,
+                    value: value.clone(),
+                    expected: format!("a size such as `100MB` or `64MiB`, or `none` ({why})"),
+                }
+            })?),
+        };
+    }
+    if let Some(value) = lookup(vars::LOG_MAX_FILES) {
+        files.max_files = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| InitError::InvalidValue {
+                var: vars::LOG_MAX_FILES,
+                value: value.clone(),
+                expected: "a whole number of files, at least 1 (the active file counts)".into(),
+            })?;
+    }
+    Ok(Some(files))
 }
 
 /// Dropping the guard waits this long at most by default.

@@ -30,7 +30,7 @@ pub mod propagation;
 mod telemetry;
 pub mod ws;
 
-pub use config::{Config, DEFAULT_METRICS_ADDR, InitError, LogFormat, vars};
+pub use config::{Config, DEFAULT_METRICS_ADDR, InitError, LogFiles, LogFormat, vars};
 pub use metrics::registry;
 pub use telemetry::{Telemetry, init};
 

@@ -36,7 +36,7 @@ pub struct Telemetry {
     // Before the logs: span export may log its last failure.
     _trace_export: Option<crate::otlp::Pipeline>,
     // Dropped last: flushes the log lines written while the rest shut down.
-    _log_guard: WorkerGuard,
+    _log_guards: Vec<WorkerGuard>,
 }
 
 impl Telemetry {
@@ -150,10 +150,14 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
     if INITIALIZED.swap(true, Ordering::SeqCst) {
         return Err(InitError::AlreadyInitialized);
     }
-    if let Err(error) = start_privacy(&config) {
-        INITIALIZED.store(false, Ordering::SeqCst);
-        return Err(error);
-    }
+    // What can fail on bad input comes first, before anything is started.
+    let log_files = match start_privacy(&config).and_then(|()| crate::logs::open_files(&config)) {
+        Ok(files) => files,
+        Err(error) => {
+            INITIALIZED.store(false, Ordering::SeqCst);
+            return Err(error);
+        }
+    };
     // The handler clock (TSC-based, see handler::meta) calibrates on first use, which can take
     // a few milliseconds: pay it here rather than in the first handler call.
     let _ = quanta::Instant::now();
@@ -197,7 +201,7 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
             return Err(error);
         }
     };
-    let (subscriber, log_guard) = crate::logs::subscriber(&mut config, tracer);
+    let (subscriber, log_guards) = crate::logs::subscriber(&mut config, log_files, tracer);
     crate::alert::install(hub);
     // INITIALIZED stays set on failure: someone else owns the global subscriber for good.
     tracing::subscriber::set_global_default(subscriber).map_err(InitError::SubscriberAlreadySet)?;
@@ -216,6 +220,6 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
         metrics,
         shutdown_timeout: config.shutdown_timeout,
         _trace_export: trace_export,
-        _log_guard: log_guard,
+        _log_guards: log_guards,
     })
 }

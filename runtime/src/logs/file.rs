@@ -55,8 +55,6 @@ static LINES_FAILED: AtomicU64 = AtomicU64::new(0);
 
 /// Log lines that no [`RotatingFile`] of this process could write (disk full, directory
 /// removed or unwritable). Reported with the lines the non-blocking queue dropped.
-// Until logs/mod.rs adds it to `ws_observe_log_lines_dropped_total`.
-#[allow(dead_code)]
 pub(crate) fn lines_failed() -> u64 {
     LINES_FAILED.load(Ordering::Relaxed)
 }

@@ -16,12 +16,14 @@ pub use json::{ECS_VERSION, JsonLayer};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
+use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::config::{Config, LogFormat};
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::config::{Config, InitError, LogFormat, vars};
 
 /// Lines queued and not yet written; past this, lines are dropped and counted.
 const QUEUE_LINES: usize = 128 * 1024;
@@ -35,7 +37,8 @@ pub(crate) fn dropped_lines() -> u64 {
         .unwrap_or_else(|p| p.into_inner())
         .iter()
         .map(|c| c.dropped_lines() as u64)
-        .sum()
+        .sum::<u64>()
+        + file::lines_failed()
 }
 
 /// The global filter for a `RUST_LOG` value. Plain `target=level` directives (the usual case)
@@ -53,39 +56,109 @@ fn level_filter(directives: &str) -> Box<dyn Layer<Registry> + Send + Sync> {
     }
 }
 
-/// The subscriber `init()` installs, and the guard that flushes its writer.
-pub(crate) fn subscriber(
-    config: &mut Config,
-    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
-) -> (
-    impl tracing::Subscriber + Send + Sync + 'static,
-    WorkerGuard,
-) {
-    // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
-    let ansi = config.log_writer.is_none() && std::io::stdout().is_terminal();
-    let writer: Box<dyn Write + Send> = config
-        .log_writer
-        .take()
-        .unwrap_or_else(|| Box::new(std::io::stdout()));
+/// The log files `init()` writes, opened before anything else starts so that a bad directory
+/// is an `InitError` and nothing is left half-started. `None` when files are off.
+pub(crate) fn open_files(config: &Config) -> Result<Option<file::RotatingFile>, InitError> {
+    if !config.log_stdout && config.log_files.is_none() {
+        return Err(InitError::InvalidValue {
+            var: vars::LOG_STDOUT,
+            value: "off".into(),
+            expected: format!(
+                "{} set as well, or log lines would go nowhere (RUST_LOG=off turns logs off)",
+                vars::LOG_DIR
+            ),
+        });
+    }
+    let Some(files) = &config.log_files else {
+        return Ok(None);
+    };
+    file::RotatingFile::new(
+        &files.dir,
+        &file_prefix(config.service_name()),
+        files.rotation,
+        files.max_size,
+        Some(files.max_files),
+    )
+    .map(Some)
+    .map_err(|source| InitError::LogDir {
+        var: vars::LOG_DIR,
+        path: files.dir.clone(),
+        source,
+    })
+}
+
+/// The service name as a file-name prefix: path separators and dots would confuse the
+/// `{prefix}.{time}.{n}.log` scheme.
+fn file_prefix(service: &str) -> String {
+    let prefix: String = service
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if prefix.is_empty() {
+        "ws-observe".into()
+    } else {
+        prefix
+    }
+}
+
+/// A writer behind its own non-blocking queue and thread, its drops counted.
+fn non_blocking(writer: Box<dyn Write + Send>, thread: &str) -> (NonBlocking, WorkerGuard) {
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .buffered_lines_limit(QUEUE_LINES)
-        .thread_name("ws-observe-logs")
+        .thread_name(thread)
         .finish(writer);
     DROP_COUNTERS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(writer.error_counter());
+    (writer, guard)
+}
+
+/// The subscriber `init()` installs, and the guards that flush its writers.
+pub(crate) fn subscriber(
+    config: &mut Config,
+    files: Option<file::RotatingFile>,
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
+) -> (
+    impl tracing::Subscriber + Send + Sync + 'static,
+    Vec<WorkerGuard>,
+) {
+    // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
+    let ansi = config.log_writer.is_none() && files.is_none() && std::io::stdout().is_terminal();
+    let mut guards = Vec::new();
+    // Stdout and files each get their own queue: a slow terminal does not hold up the files.
+    let primary = config.log_stdout.then(|| {
+        let writer = config
+            .log_writer
+            .take()
+            .unwrap_or_else(|| Box::new(std::io::stdout()));
+        let (writer, guard) = non_blocking(writer, "ws-observe-logs");
+        guards.push(guard);
+        writer
+    });
+    let files = files.map(|files| {
+        let (writer, guard) = non_blocking(Box::new(files), "ws-observe-log-files");
+        guards.push(guard);
+        writer
+    });
+    let writers = Writers { primary, files };
 
     let filter = level_filter(&config.log_filter);
     let output = match config.log_format {
-        LogFormat::Json => JsonLayer::new(writer, config.service_name())
+        LogFormat::Json => JsonLayer::new(writers, config.service_name())
             .with_trace_ids(tracer.is_some())
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
             .pretty()
             .with_ansi(ansi)
-            .with_writer(writer)
+            .with_writer(writers)
             .boxed(),
     };
     // A global filter, not a per-layer one: every layer follows RUST_LOG alike, and the registry
@@ -97,8 +170,48 @@ pub(crate) fn subscriber(
     });
     (
         Registry::default().with(filter).with(output).with(export),
-        guard,
+        guards,
     )
+}
+
+/// Every line to stdout (or the configured writer) and to the files, whichever are on.
+struct Writers {
+    primary: Option<NonBlocking>,
+    files: Option<NonBlocking>,
+}
+
+impl<'a> MakeWriter<'a> for Writers {
+    type Writer = LineWriter;
+
+    fn make_writer(&'a self) -> LineWriter {
+        LineWriter {
+            primary: self.primary.clone(),
+            files: self.files.clone(),
+        }
+    }
+}
+
+/// One line's writer: the same bytes to each destination.
+struct LineWriter {
+    primary: Option<NonBlocking>,
+    files: Option<NonBlocking>,
+}
+
+impl Write for LineWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Each queue takes the whole buffer or drops (and counts) it: never a partial line.
+        for writer in [&mut self.primary, &mut self.files].into_iter().flatten() {
+            writer.write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        for writer in [&mut self.primary, &mut self.files].into_iter().flatten() {
+            writer.flush()?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -316,6 +316,59 @@ fn unusable_log_dir_stdout_off_alone_and_consent_without_key_are_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn child_loses_its_log_dir() {
+    if !in_child() {
+        return;
+    }
+    let dir = PathBuf::from(std::env::var("WS_OBSERVE_LOG_DIR").unwrap());
+    let telemetry = ws_observe::runtime::init().expect("init");
+    let addr = telemetry.metrics_addr().expect("metrics on");
+    tracing::info!("first line, in a file");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The directory is replaced by a plain file: no log file can be opened there any more.
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, "not a directory").unwrap();
+    // The writer notices a vanished file within a second of its clock.
+    std::thread::sleep(std::time::Duration::from_millis(1_200));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let dropped = loop {
+        tracing::info!("a line the disk cannot take");
+        let (_, body) = common::http_get(addr, "/metrics", &[]);
+        let dropped = common::sample(&body, "ws_observe_log_lines_dropped_total", &[]).unwrap();
+        if dropped > 0.0 || std::time::Instant::now() > deadline {
+            break dropped;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    common::child::report(MARKER, "dropped", dropped);
+    drop(telemetry);
+    std::fs::remove_file(&dir).unwrap();
+}
+
+#[test]
+fn lines_the_disk_refuses_are_counted_as_dropped_and_the_handler_goes_on() {
+    if in_child() {
+        return;
+    }
+    let dir = temp_dir("lost-dir");
+    let output = child(
+        "child_loses_its_log_dir",
+        &[
+            ("WS_OBSERVE_LOG_DIR", dir.to_str().unwrap()),
+            ("WS_OBSERVE_METRICS_ADDR", "127.0.0.1:0"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    let dropped: f64 = output.value("dropped").parse().unwrap();
+    assert!(dropped >= 1.0, "{output}");
+    // Stdout, on its own queue, kept every line.
+    assert!(
+        output.stdout.contains("a line the disk cannot take"),
+        "{output}"
+    );
+}
+
 // ---- Pseudonyms. ----
 
 #[derive(Debug)]

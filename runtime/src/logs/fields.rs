@@ -7,78 +7,111 @@ use tracing::field::{Field, Visit};
 
 use super::escape;
 
-/// Where a visited value goes: `slot` returns the buffer to append the value's JSON to, or
-/// `None` to skip the field.
+/// Where a visited value goes: `field` appends the value's JSON (written by `render`), or
+/// skips the field without calling `render`.
 pub(crate) trait JsonSink {
-    fn slot(&mut self, name: &'static str) -> Option<&mut String>;
+    fn field(&mut self, name: &'static str, render: impl FnOnce(&mut String));
 }
 
-/// A `Visit` that renders each value as JSON into its sink's slot.
+/// A `Visit` that renders each value as JSON into its sink.
 pub(crate) struct Recorder<'a, S: JsonSink>(pub(crate) &'a mut S);
 
 impl<S: JsonSink> Visit for Recorder<'_, S> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             if value.is_finite() {
                 let _ = write!(out, "{value}");
             } else {
                 // NaN and infinities are not JSON numbers.
                 escape::push_fmt(out, format_args!("{value}"));
             }
-        }
+        });
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             let _ = write!(out, "{value}");
-        }
+        });
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             let _ = write!(out, "{value}");
-        }
+        });
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             let _ = write!(out, "{value}");
-        }
+        });
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             let _ = write!(out, "{value}");
-        }
+        });
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             out.push_str(if value { "true" } else { "false" });
-        }
+        });
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             escape::push_str(out, value);
-        }
+        });
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         // Bytes from the network may be anything: invalid UTF-8 becomes U+FFFD, never raw.
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             escape::push_str(out, &String::from_utf8_lossy(value));
-        }
+        });
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             escape::push_fmt(out, format_args!("{value}"));
-        }
+        });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if let Some(out) = self.0.slot(field.name()) {
+        self.0.field(field.name(), |out| {
             escape::push_fmt(out, format_args!("{value:?}"));
-        }
+        });
     }
 }
 
 /// A span's fields, each value already rendered as JSON. Stored in the span's extensions; a
-/// span with nothing worth storing gets no allocation at all.
+/// span with nothing worth storing gets no allocation at all, and one with a few fields gets
+/// one buffer for all their values (spans are opened per message: allocations add up).
 #[derive(Default)]
-pub(crate) struct SpanFields(pub(crate) Vec<(&'static str, String)>);
+pub(crate) struct SpanFields {
+    /// The rendered values, back to back; `entries` say which bytes are whose.
+    values: String,
+    /// (name, start, end) of each field's value in `values`; the first few inline.
+    inline: [(&'static str, u32, u32); INLINE_FIELDS],
+    len: usize,
+    more: Vec<(&'static str, u32, u32)>,
+}
+
+/// Fields stored without a second allocation: a message handler's span has two.
+const INLINE_FIELDS: usize = 4;
+
+impl SpanFields {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Each field's name and rendered value, in the order first recorded.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.inline[..self.len.min(INLINE_FIELDS)]
+            .iter()
+            .chain(&self.more)
+            .map(|&(name, start, end)| (name, &self.values[start as usize..end as usize]))
+    }
+
+    fn entry_mut(&mut self, index: usize) -> &mut (&'static str, u32, u32) {
+        if index < INLINE_FIELDS {
+            &mut self.inline[index]
+        } else {
+            &mut self.more[index - INLINE_FIELDS]
+        }
+    }
+}
 
 /// Handler-span fields that are not stored: `ws.handler` and `code.namespace` are the span's
 /// name and target, rendered from its metadata, and `otel.*` are hints for the OpenTelemetry
@@ -88,21 +121,56 @@ pub(crate) fn derived_or_exporter_only(name: &str) -> bool {
 }
 
 impl JsonSink for SpanFields {
-    fn slot(&mut self, name: &'static str) -> Option<&mut String> {
+    fn field(&mut self, name: &'static str, render: impl FnOnce(&mut String)) {
         if derived_or_exporter_only(name) {
-            return None;
+            return;
         }
-        // A value recorded again replaces the earlier one.
-        let index = match self.0.iter().position(|(k, _)| *k == name) {
-            Some(index) => {
-                self.0[index].1.clear();
-                index
+        let start = self.values.len();
+        render(&mut self.values);
+        let range = (start as u32, self.values.len() as u32);
+        // A value recorded again replaces the earlier one (its old bytes stay unused: values
+        // are rarely recorded twice).
+        let existing = self.iter().position(|(known, _)| known == name);
+        let index = existing.unwrap_or(self.len);
+        if existing.is_none() {
+            if self.len >= INLINE_FIELDS {
+                self.more.push((name, 0, 0));
             }
-            None => {
-                self.0.push((name, String::new()));
-                self.0.len() - 1
-            }
-        };
-        Some(&mut self.0[index].1)
+            self.len += 1;
+        }
+        *self.entry_mut(index) = (name, range.0, range.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(fields: &mut SpanFields, name: &'static str, value: &str) {
+        fields.field(name, |out| escape::push_str(out, value));
+    }
+
+    #[test]
+    fn span_fields_keep_order_replace_values_and_spill_past_the_inline_ones() {
+        let mut fields = SpanFields::default();
+        assert!(fields.is_empty());
+        for name in ["a", "b", "c", "d", "e", "f"] {
+            record(&mut fields, name, name);
+        }
+        record(&mut fields, "b", "second b");
+        record(&mut fields, "f", "second f");
+        record(&mut fields, "otel.kind", "skipped");
+        let stored: Vec<(&str, &str)> = fields.iter().collect();
+        assert_eq!(
+            stored,
+            [
+                ("a", "\"a\""),
+                ("b", "\"second b\""),
+                ("c", "\"c\""),
+                ("d", "\"d\""),
+                ("e", "\"e\""),
+                ("f", "\"second f\""),
+            ]
+        );
     }
 }

@@ -75,19 +75,20 @@ struct EventSink<'a> {
 }
 
 impl JsonSink for EventSink<'_> {
-    fn slot(&mut self, name: &'static str) -> Option<&mut String> {
+    fn field(&mut self, name: &'static str, render: impl FnOnce(&mut String)) {
         if name == "message" {
             self.message.clear();
-            return Some(self.message);
+            render(self.message);
+            return;
         }
         if self.written.contains(&name) || is_reserved(name) {
-            return None;
+            return;
         }
         self.written.push(name);
         self.fields.push(',');
         escape::push_str(self.fields, name);
         self.fields.push(':');
-        Some(self.fields)
+        render(self.fields);
     }
 }
 
@@ -128,7 +129,7 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = SpanFields::default();
         attrs.record(&mut Recorder(&mut fields));
-        if !fields.0.is_empty() {
+        if !fields.is_empty() {
             if let Some(span) = ctx.span(id) {
                 span.extensions_mut().insert(fields);
             }
@@ -143,7 +144,7 @@ where
             None => {
                 let mut fields = SpanFields::default();
                 values.record(&mut Recorder(&mut fields));
-                if !fields.0.is_empty() {
+                if !fields.is_empty() {
                     extensions.insert(fields);
                 }
             }
@@ -231,7 +232,7 @@ where
                     });
                 }
                 if let Some(stored) = span.extensions().get::<SpanFields>() {
-                    for (name, value) in &stored.0 {
+                    for (name, value) in stored.iter() {
                         push_field(line, written, name, |out| out.push_str(value));
                     }
                 }

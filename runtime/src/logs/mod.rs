@@ -46,14 +46,19 @@ pub(crate) fn dropped_lines() -> u64 {
 /// takes a shared lock on every span enter, exit and close (contended between worker
 /// threads), so it is used only when the value needs it: span or field directives.
 fn level_filter(directives: &str) -> Box<dyn Layer<Registry> + Send + Sync> {
-    // `Targets` would read `[span]` or `{field}` as part of a target name: those stay with
-    // EnvFilter, as does an empty value (EnvFilter's own default applies).
-    let plain = !directives.trim().is_empty() && !directives.contains(['[', ']', '{', '}']);
-    match directives.parse::<Targets>() {
-        Ok(targets) if plain => Box::new(targets),
+    match plain_targets(directives) {
+        Some(targets) => Box::new(targets),
         // Validated by the setter; parse_lossy cannot fail here.
-        _ => Box::new(EnvFilter::builder().parse_lossy(directives)),
+        None => Box::new(EnvFilter::builder().parse_lossy(directives)),
     }
+}
+
+/// `directives` as `Targets` when they are plain `target=level` ones. `Targets` would read
+/// `[span]` or `{field}` as part of a target name: those stay with EnvFilter, as does an empty
+/// value (EnvFilter's own default applies).
+fn plain_targets(directives: &str) -> Option<Targets> {
+    let plain = !directives.trim().is_empty() && !directives.contains(['[', ']', '{', '}']);
+    directives.parse().ok().filter(|_| plain)
 }
 
 /// The log files `init()` writes, opened before anything else starts so that a bad directory
@@ -127,7 +132,7 @@ pub(crate) fn subscriber(
     files: Option<file::RotatingFile>,
     tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
 ) -> (
-    impl tracing::Subscriber + Send + Sync + 'static,
+    Box<dyn tracing::Subscriber + Send + Sync + 'static>,
     Vec<WorkerGuard>,
 ) {
     // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
@@ -150,6 +155,20 @@ pub(crate) fn subscriber(
     });
     let writers = Writers { primary, files };
 
+    // The common production case, JSON lines with a plain `RUST_LOG` and no trace export, is
+    // built from concrete types: every span's new/enter/exit/close then runs without the
+    // virtual calls and repeated downcasts a stack of boxed layers costs.
+    if let (LogFormat::Json, None, Some(targets)) = (
+        config.log_format,
+        &tracer,
+        plain_targets(&config.log_filter),
+    ) {
+        let output = JsonLayer::new(writers, config.service_name());
+        return (
+            Box::new(Registry::default().with(targets).with(output)),
+            guards,
+        );
+    }
     let filter = level_filter(&config.log_filter);
     let output = match config.log_format {
         LogFormat::Json => JsonLayer::new(writers, config.service_name())
@@ -169,7 +188,7 @@ pub(crate) fn subscriber(
         }))
     });
     (
-        Registry::default().with(filter).with(output).with(export),
+        Box::new(Registry::default().with(filter).with(output).with(export)),
         guards,
     )
 }

@@ -246,8 +246,8 @@ def check_logs_pipeline(s: dict) -> list:
         problems.append("filebeat: output.elasticsearch.password must be ${VAR} set on the filebeat service")
     # Loki 3: tsdb + schema v13; retention needs a delete request store.
     loki = s["loki"]
-    if loki.get("auth_enabled") is not False and "loki" in services and services["loki"].get("ports"):
-        problems.append("loki: without auth it must not be published")
+    if loki.get("auth_enabled") is False and (services.get("loki") or {}).get("ports"):
+        problems.append("loki: without auth_enabled it must not be published (Grafana reaches it on the compose network)")
     configs = dig(loki, "schema_config", "configs", default=[]) or []
     if not configs or configs[-1].get("store") != "tsdb" or configs[-1].get("schema") != "v13":
         problems.append("loki: the newest schema_config entry must be store tsdb, schema v13 (Loki 3)")
@@ -494,6 +494,7 @@ MUTATIONS = [
     ("Promtail reading another directory", lambda s: s["promtail"]["scrape_configs"][0]["static_configs"][0]["labels"].update(__path__="/var/log/*.log"), "__path__"),
     ("Filebeat without the log volume", _set(["compose", "services", "filebeat", "volumes"], []), "filebeat must mount"),
     ("a filestream input without id", lambda s: s["filebeat"]["filebeat.inputs"][0].pop("id"), "`id`"),
+    ("Loki without authentication published", _set(["compose", "services", "loki", "ports"], ["127.0.0.1:3100:3100"]), "must not be published"),
     ("Loki on an old schema", lambda s: s["loki"]["schema_config"]["configs"][-1].update(schema="v12"), "v13"),
     ("a deprecated collector exporter name", lambda s: s["collector"]["exporters"].update(otlp={"endpoint": "x:4317"}), "deprecated"),
     ("a pipeline using an undefined exporter", lambda s: s["collector"]["service"]["pipelines"]["traces"]["exporters"].append("otlp_grpc/nowhere"), "undefined exporter"),

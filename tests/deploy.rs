@@ -898,7 +898,8 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
     };
 
     // The token is required: without it, /metrics refuses (and the shipped job sends it).
-    let (status, _) = http(metrics_addr, "GET", "/metrics", None).unwrap();
+    let (status, _) = http(metrics_addr, "GET", "/metrics", None)
+        .unwrap_or_else(|e| panic!("GET /metrics: {e}; echo_server:\n{}", server.log()));
     assert_eq!(status, 401, "/metrics without the bearer token");
     // One scrape before the load, so every counter's rise is seen from its zero (`increase`
     // does not count a series' first sample).

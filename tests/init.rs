@@ -162,6 +162,45 @@ fn init_works_on_a_busy_current_thread_runtime() {
 }
 
 #[test]
+fn child_init_in_tokio_main_with_every_back_end() {
+    if !in_child() {
+        return;
+    }
+    // What `#[tokio::main] async fn main() { let _t = init()?; ... }` does.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let telemetry = ws_observe::runtime::init().expect("init inside a tokio runtime");
+        let _ = refuse();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        drop(telemetry);
+    });
+    println!("SURVIVED");
+}
+
+#[test]
+fn init_inside_a_tokio_runtime_with_every_back_end_configured() {
+    if in_child() {
+        return;
+    }
+    // Dead back-ends (nothing listens on port 1): init must neither panic nor fail.
+    let output = child(
+        "child_init_in_tokio_main_with_every_back_end",
+        &[
+            ("WS_OBSERVE_METRICS_ADDR", "off"),
+            ("WS_OBSERVE_ALERTMANAGER_URL", "http://127.0.0.1:1"),
+            ("WS_OBSERVE_ALERT_WEBHOOK_URL", "http://127.0.0.1:1/hook"),
+            ("SENTRY_DSN", "http://public@127.0.0.1:1/1"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1"),
+            ("WS_OBSERVE_SHUTDOWN_TIMEOUT", "1s"),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("SURVIVED"));
+}
+
+#[test]
 fn child_bad_env() {
     if !in_child() {
         return;

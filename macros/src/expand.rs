@@ -52,12 +52,25 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
     });
     // A compile-time check per user field name, spanned at the name, so a clash with a field
     // the runtime records itself is reported on the user's token.
-    let field_checks = args.fields.get().into_iter().flatten().map(|field| {
-        let name = LitStr::new(&field.name, field.name_span);
+    let checked_names = args
+        .fields
+        .get()
+        .into_iter()
+        .flatten()
+        .map(|field| (field.name.clone(), field.name_span))
+        .chain(
+            args.redact
+                .get()
+                .into_iter()
+                .flatten()
+                .map(|name| (name.unraw_string(), name.span())),
+        );
+    let field_checks = checked_names.map(|(field_name, span)| {
+        let name = LitStr::new(&field_name, span);
         // Every token of the call carries the name's span: const evaluation errors point at the
         // call expression.
-        let check = syn::Ident::new("__ws_check_user_field", field.name_span);
-        quote_spanned! {field.name_span=>
+        let check = syn::Ident::new("__ws_check_user_field", span);
+        quote_spanned! {span=>
             const _: () = {
                 use #private::check_user_field as #check;
                 #check(#name)

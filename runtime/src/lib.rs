@@ -22,6 +22,7 @@ pub mod alert;
 mod config;
 pub mod consent;
 pub mod handler;
+mod http_client;
 pub mod logs;
 pub mod metrics;
 pub mod otlp;

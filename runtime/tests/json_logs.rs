@@ -114,14 +114,21 @@ fn span_fields_are_flattened_innermost_first_and_event_fields_win() {
 #[test]
 fn reserved_keys_are_never_duplicated() {
     let raw = capture_raw(|| {
-        let span = tracing::info_span!("s", service.name = "spoof", room = "a");
+        let span = tracing::info_span!("s", service.name = "spoof", room = "a", message = "spoof");
         let _entered = span.enter();
         tracing::info!(log.level = "spoof", spans = 1, room = "b", "x");
     });
     let line: Value = serde_json::from_str(raw.trim_end()).unwrap();
     assert_eq!(line["service.name"], "svc");
     assert_eq!(line["log.level"], "info");
-    for key in ["\"service.name\"", "\"log.level\"", "\"spans\"", "\"room\""] {
+    assert_eq!(line["message"], "x");
+    for key in [
+        "\"service.name\"",
+        "\"log.level\"",
+        "\"spans\"",
+        "\"room\"",
+        "\"message\"",
+    ] {
         assert_eq!(raw.matches(key).count(), 1, "{key} duplicated in {raw}");
     }
 }

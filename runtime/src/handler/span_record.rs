@@ -36,10 +36,36 @@ const RESERVED: [&str; 6] = [
     fields::ERROR_MESSAGE,
 ];
 
-/// Called by generated code in a `const` for each name in `fields(...)`, so a collision with a
-/// field ws-observe records itself is a compile error at the user's field name.
+/// Keys every JSON log line has: a span field of the same name would write the key twice
+/// (Elasticsearch rejects the line) or be dropped.
+const LOG_KEYS: [&str; 9] = [
+    "message",
+    "@timestamp",
+    "log.level",
+    "ecs.version",
+    "log.logger",
+    "service.name",
+    "spans",
+    "trace.id",
+    "span.id",
+];
+
+/// Called by generated code in a `const` for each name in `fields(...)` and `redact(...)`, so a
+/// collision with a field ws-observe records itself, or with a key of every log line, is a
+/// compile error at the user's name.
 #[doc(hidden)]
 pub const fn check_user_field(name: &str) {
+    let mut i = 0;
+    while i < LOG_KEYS.len() {
+        if const_str_eq(LOG_KEYS[i], name) {
+            panic!(
+                "this name is a key of every JSON log line (message, @timestamp, log.level, \
+                 ecs.version, log.logger, service.name, spans, trace.id, span.id): a span \
+                 field of that name would clash with it; rename the argument or the field"
+            );
+        }
+        i += 1;
+    }
     let mut i = 0;
     while i < RESERVED.len() {
         if const_str_eq(RESERVED[i], name) {

@@ -93,11 +93,13 @@ impl JsonSink for EventSink<'_> {
 }
 
 /// Keys the layer writes itself; a user field of the same name would make a duplicate key,
-/// which Elasticsearch rejects.
+/// which Elasticsearch rejects. (An event's own `message` field is its message; a span's is
+/// dropped.)
 fn is_reserved(name: &str) -> bool {
     matches!(
         name,
-        "@timestamp"
+        "message"
+            | "@timestamp"
             | "log.level"
             | "ecs.version"
             | "log.logger"

@@ -322,9 +322,7 @@ struct ConfiguredHeaders {
 
 impl ConfiguredHeaders {
     fn new(settings: &TraceExport) -> Result<Self, String> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(settings.timeout)
-            .build()
+        let client = crate::http_client::blocking_client(settings.timeout)
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let mut headers = http::HeaderMap::new();
         for (key, value) in &settings.headers {

@@ -21,9 +21,7 @@ pub struct AlertmanagerSink {
 impl AlertmanagerSink {
     /// `urls` are base URLs (`http://alertmanager:9093`).
     pub fn new(urls: Vec<String>, service: &str, active_for: Duration) -> Result<Self, SinkError> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
+        let client = crate::http_client::blocking_client(Duration::from_secs(5))?;
         Ok(AlertmanagerSink {
             urls,
             service: service.to_owned(),

@@ -137,9 +137,7 @@ impl EnvelopeTransport {
         let auth = dsn
             .to_auth(Some(concat!("ws-observe/", env!("CARGO_PKG_VERSION"))))
             .to_string();
-        let http = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
+        let http = crate::http_client::blocking_client(Duration::from_secs(5))?;
         Ok(EnvelopeTransport {
             url: dsn.envelope_api_url().to_string(),
             auth,

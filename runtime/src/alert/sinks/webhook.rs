@@ -30,9 +30,7 @@ pub struct WebhookSink {
 impl WebhookSink {
     /// Posts to `url`.
     pub fn new(url: &str, service: &str) -> Result<Self, SinkError> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()?;
+        let client = crate::http_client::blocking_client(Duration::from_secs(5))?;
         Ok(WebhookSink {
             url: url.to_owned(),
             service: service.to_owned(),

@@ -44,10 +44,14 @@
 //! its first call, zeros included.
 //!
 //! Each call also opens a span named after the handler, with target = your module (so
-//! `RUST_LOG=my_app=debug` filters it), and fields `ws.handler`, `code.namespace`,
+//! `RUST_LOG=info,my_app=debug` shows your debug spans; keep a default level such as `info`,
+//! or the framework's own lines, target `ws_observe`, are filtered out too), and fields `ws.handler`, `code.namespace`,
 //! `otel.kind`, and on failure `otel.status_code = "ERROR"`, `error.type` and `error.message`.
 //! A failed call also logs one `error` line (target `ws_observe`) inside its span. Argument
-//! values are never recorded unless listed in `fields(...)`.
+//! values are never recorded unless listed in `fields(...)`; an argument listed in
+//! `redact(...)` is recorded as its keyed pseudonym (see [`runtime::privacy`]), never as its
+//! value. The error's own `Display` text is recorded as `error.message` (and sent with alerts):
+//! keep personal data out of error messages, or it is recorded as written.
 //!
 //! ## Arguments
 //!
@@ -56,6 +60,7 @@
 //! | `name = "..."` | `handler` label and span name | the function's name |
 //! | `level = "trace" \| "debug" \| "info" \| "warn" \| "error"` | span level | `info` |
 //! | `fields(key = expr, key = %expr, key = ?expr, name)` | extra span fields, `tracing` syntax | none |
+//! | `redact(arg, ...)` | record these arguments (any `Display` type) as HMAC-SHA256 pseudonyms, field named after the argument | none |
 //! | `crate = "path"` | where the `ws_observe` facade is, for re-exports | `::ws_observe` |
 //! | `alert = "critical" \| "warning" \| "info"` | (`#[ws_handler]` only) alert severity | never alerts |
 //!
@@ -76,7 +81,10 @@
 //! `WS_OBSERVE_LOG_FORMAT` (`json` or `pretty`), the OpenTelemetry variables
 //! (`OTEL_EXPORTER_OTLP_*`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
 //! `OTEL_TRACES_SAMPLER*`, `OTEL_SDK_DISABLED`, `OTEL_BSP_*`; see [`runtime::otlp::vars`]),
-//! the alerting ones (`WS_OBSERVE_ALERTMANAGER_URL`, `WS_OBSERVE_ALERT_*`, `SENTRY_*`) and
+//! the alerting ones (`WS_OBSERVE_ALERTMANAGER_URL`, `WS_OBSERVE_ALERT_*`, `SENTRY_*`), the log
+//! files (`WS_OBSERVE_LOG_DIR`, `_LOG_ROTATION`, `_LOG_MAX_SIZE`, `_LOG_MAX_FILES`,
+//! `_LOG_STDOUT`), privacy (`WS_OBSERVE_PSEUDONYM_KEY`, `WS_OBSERVE_CONSENT_LOG`,
+//! `WS_OBSERVE_CONSENT_POLICY_VERSION`; see [`runtime::consent`]) and
 //! `WS_OBSERVE_SHUTDOWN_TIMEOUT`; [`runtime::vars`] lists them and the README has the full
 //! table with defaults. [`runtime::Config`] does the same in code. A malformed value is a
 //! [`runtime::InitError`] naming the variable and the value.

@@ -369,6 +369,132 @@ fn lines_the_disk_refuses_are_counted_as_dropped_and_the_handler_goes_on() {
     );
 }
 
+#[test]
+fn child_pretty_with_files() {
+    if !in_child() {
+        return;
+    }
+    let telemetry = ws_observe::runtime::init().expect("init");
+    let _ = lookup(3);
+    drop(telemetry);
+}
+
+#[test]
+fn pretty_stdout_still_writes_json_files() {
+    if in_child() {
+        return;
+    }
+    let dir = temp_dir("pretty-files");
+    let output = child(
+        "child_pretty_with_files",
+        &[
+            ("WS_OBSERVE_LOG_DIR", dir.to_str().unwrap()),
+            ("WS_OBSERVE_LOG_FORMAT", "pretty"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    assert!(output.stdout.contains("looking up"), "{output}");
+    assert!(
+        json_lines(&output.stdout).is_empty(),
+        "stdout is pretty: {output}"
+    );
+    let files: String = log_files(&dir).into_iter().map(|(_, text)| text).collect();
+    let lines = json_lines(&files);
+    assert_eq!(lines.len(), files.lines().count(), "{files}");
+    assert!(
+        lines.iter().any(|l| l["message"] == "looking up"),
+        "{files}"
+    );
+    lines.iter().for_each(assert_ecs);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn child_failed_init_then_init() {
+    if !in_child() {
+        return;
+    }
+    use ws_observe::runtime::consent::{self, ConsentError, Decision};
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let failed = ws_observe::runtime::Config::from_env()
+        .unwrap()
+        .set_metrics_addr(taken.local_addr().unwrap())
+        .init();
+    assert!(failed.is_err());
+    // Nothing of the failed init is left: no journal.
+    let before = consent::record("user-1", "chat", Decision::Granted);
+    common::child::report(
+        MARKER,
+        "after_failed_init",
+        matches!(before, Err(ConsentError::NotConfigured)),
+    );
+    let telemetry = ws_observe::runtime::init().expect("the second init succeeds");
+    consent::record("user-1", "chat", Decision::Granted).expect("record");
+    common::child::report(
+        MARKER,
+        "after_init",
+        consent::latest("user-1", "chat").unwrap() == Some(Decision::Granted),
+    );
+    drop(telemetry);
+}
+
+#[test]
+fn a_failed_init_leaves_no_consent_journal_behind() {
+    if in_child() {
+        return;
+    }
+    let dir = temp_dir("failed-init");
+    let path = dir.join("consent.jsonl");
+    let output = child(
+        "child_failed_init_then_init",
+        &[
+            ("WS_OBSERVE_CONSENT_LOG", path.to_str().unwrap()),
+            ("WS_OBSERVE_PSEUDONYM_KEY", KEY),
+        ],
+    );
+    assert_eq!(output.value("after_failed_init"), "true", "{output}");
+    assert_eq!(output.value("after_init"), "true", "{output}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn child_pseudonymizes_before_init() {
+    if !in_child() {
+        return;
+    }
+    let early = ws_observe::runtime::privacy::pseudonymize(EMAIL);
+    let telemetry = ws_observe::runtime::init().expect("init");
+    let later = ws_observe::runtime::privacy::pseudonymize(EMAIL);
+    common::child::report(MARKER, "same", early == later);
+    drop(telemetry);
+}
+
+#[test]
+fn the_random_key_warning_reaches_the_logs_even_when_first_used_before_init() {
+    if in_child() {
+        return;
+    }
+    let output = child("child_pseudonymizes_before_init", &[("RUST_LOG", "info")]);
+    assert_eq!(output.value("same"), "true", "{output}");
+    assert!(
+        output
+            .stderr
+            .contains("WS_OBSERVE_PSEUDONYM_KEY is not set"),
+        "{output}"
+    );
+    let warnings = json_lines(&output.stdout)
+        .into_iter()
+        .filter(|l| {
+            l["log.level"] == "warn"
+                && l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("WS_OBSERVE_PSEUDONYM_KEY is not set"))
+        })
+        .count();
+    assert_eq!(warnings, 1, "{output}");
+}
+
 // ---- Pseudonyms. ----
 
 #[derive(Debug)]

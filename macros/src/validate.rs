@@ -78,18 +78,33 @@ fn check_redacted(args: &Args, function: &ItemFn, errors: &mut Vec<syn::Error>) 
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
+    let has_patterns = function.sig.inputs.iter().any(|input| {
+        matches!(input, syn::FnArg::Typed(typed) if !matches!(&*typed.pat, syn::Pat::Ident(_)))
+    });
     for name in names {
-        if !arguments.contains(&name) {
+        if name == "self" {
+            errors.push(syn::Error::new(
+                name.span(),
+                "`self` cannot be redacted: `redact` names arguments; record a pseudonym of a \
+                 part of it with `fields(user = %ws_observe::runtime::privacy::pseudonymize_display(&self.user_id))`",
+            ));
+        } else if !arguments.contains(&name) {
             let listed: Vec<String> = arguments.iter().map(|a| format!("`{a}`")).collect();
             let choices = if listed.is_empty() {
                 "it has no argument bound to a plain name".to_owned()
             } else {
                 format!("its arguments are {}", listed.join(", "))
             };
+            let patterns = if has_patterns {
+                "; an argument destructured by a pattern has no name to redact: bind it to a \
+                 name and destructure it in the body"
+            } else {
+                ""
+            };
             errors.push(syn::Error::new(
                 name.span(),
                 format!(
-                    "`{name}` is not an argument of `{}`: `redact` lists argument names ({choices})",
+                    "`{name}` is not an argument of `{}`: `redact` lists argument names ({choices}){patterns}",
                     function.sig.ident
                 ),
             ));

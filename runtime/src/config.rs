@@ -380,12 +380,24 @@ impl Config {
             )?;
         }
         if let Some(key) = lookup(vars::PSEUDONYM_KEY) {
-            config = config.set_pseudonym_key(key.as_bytes())?;
+            // The text is the key, without surrounding whitespace: a secret file's trailing
+            // newline must not change every pseudonym.
+            config = config.set_pseudonym_key(key.trim().as_bytes())?;
         }
         if let Some(path) = lookup(vars::CONSENT_LOG).filter(|v| !v.trim().is_empty()) {
             config = config.set_consent_log(path.trim());
         }
         if let Some(version) = lookup(vars::CONSENT_POLICY_VERSION) {
+            if config.consent_log.is_none() {
+                return Err(InitError::InvalidValue {
+                    var: vars::CONSENT_POLICY_VERSION,
+                    value: version,
+                    expected: format!(
+                        "{} set as well: the version is written on consent lines",
+                        vars::CONSENT_LOG
+                    ),
+                });
+            }
             config = config.set_consent_policy_version(&version)?;
         }
         let policy = &mut config.alert_policy;
@@ -586,8 +598,10 @@ impl Config {
     }
 
     /// Keys the pseudonyms of `redact(...)` and [`privacy::pseudonymize`](crate::privacy::pseudonymize)
-    /// (any secret bytes, at least 16; e.g. 32 random bytes in hex). The same key on every
-    /// replica and across restarts keeps pseudonyms comparable.
+    /// (any secret bytes, at least 16). From `WS_OBSERVE_PSEUDONYM_KEY`, the variable's text
+    /// (trimmed) is the key as it is, not decoded: `openssl rand -hex 32` gives a good one,
+    /// used as 64 characters of text. The same key on every replica and across restarts keeps
+    /// pseudonyms comparable.
     ///
     /// ```
     /// use ws_observe_runtime::Config;
@@ -671,9 +685,9 @@ fn log_files_from_vars(
         })?;
     }
     if let Some(value) = lookup(vars::LOG_MAX_SIZE) {
-        files.max_size = match value.trim() {
+        files.max_size = match value.trim().to_ascii_lowercase().as_str() {
             "none" | "off" => None,
-            text => Some(crate::logs::file::parse_size(text).map_err(|why| {
+            _ => Some(crate::logs::file::parse_size(&value).map_err(|why| {
                 InitError::InvalidValue {
                     var: vars::LOG_MAX_SIZE,
                     value: value.clone(),

@@ -66,6 +66,9 @@ pub enum ConsentError {
         "no consent journal is configured: set WS_OBSERVE_CONSENT_LOG (and WS_OBSERVE_PSEUDONYM_KEY) before runtime::init()"
     )]
     NotConfigured,
+    /// The subject is empty or blank.
+    #[error("the consent subject is empty: pass the user's id")]
+    EmptySubject,
     /// The purpose is empty or holds a control character.
     #[error("invalid consent purpose `{0}`: use a short label such as `chat_history`")]
     InvalidPurpose(String),
@@ -128,9 +131,7 @@ impl Journal {
             source,
         };
         let existed = path.exists();
-        // Read access too: `record` checks the last byte for a torn line.
         let file = OpenOptions::new()
-            .read(true)
             .append(true)
             .create(true)
             .open(&path)
@@ -154,7 +155,8 @@ impl Journal {
         purpose: &str,
         decision: Decision,
     ) -> Result<(), ConsentError> {
-        check_purpose(purpose)?;
+        check_subject(subject)?;
+        let purpose = check_purpose(purpose)?;
         let line = serde_json::json!({
             "@timestamp": crate::logs::timestamp::rfc3339(SystemTime::now()),
             "subject": self.pseudonymizer.pseudonym(subject),
@@ -165,17 +167,9 @@ impl Journal {
         let mut text = line.to_string();
         text.push('\n');
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        // A process that crashed mid-write (its `record` never returned) may have left a torn
-        // last line: start on a fresh line, or this decision would be glued to the fragment and
-        // unreadable.
-        if !ends_with_newline(&file).map_err(|source| ConsentError::Io {
-            path: self.path.clone(),
-            source,
-        })? {
-            text.insert(0, '\n');
-        }
         // One write of the whole line: with O_APPEND, other processes' lines cannot land inside
-        // it; `latest` skips a torn line.
+        // it. A process that crashed mid-write (its `record` never returned) may have left a
+        // torn fragment that this line then continues: `latest` reads the line after it.
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_data())
             .map_err(|source| ConsentError::Io {
@@ -186,6 +180,8 @@ impl Journal {
 
     /// The subject's current decision for the purpose: the last one recorded, or `None`.
     pub fn latest(&self, subject: &str, purpose: &str) -> Result<Option<Decision>, ConsentError> {
+        check_subject(subject)?;
+        let purpose = check_purpose(purpose)?;
         let pseudonym = self.pseudonymizer.pseudonym(subject);
         let io = |source| ConsentError::Io {
             path: self.path.clone(),
@@ -195,8 +191,7 @@ impl Journal {
         let mut current = None;
         for line in reader.split(b'\n') {
             let line = line.map_err(io)?;
-            // A torn line (a crash while writing) is not valid JSON, and was never confirmed.
-            let Ok(entry) = serde_json::from_slice::<serde_json::Value>(&line) else {
+            let Some(entry) = parse_entry(&line) else {
                 continue;
             };
             if entry["subject"] == pseudonym.as_str() && entry["purpose"] == purpose {
@@ -214,30 +209,33 @@ impl Journal {
     }
 }
 
-/// Whether the file is empty or ends with a newline.
-#[cfg(unix)]
-fn ends_with_newline(file: &File) -> std::io::Result<bool> {
-    use std::os::unix::fs::FileExt;
-    let len = file.metadata()?.len();
-    if len == 0 {
-        return Ok(true);
+/// A journal line as JSON. A line that starts with a torn fragment (a writer crashed before
+/// finishing it, so its `record` never returned) is followed, on the same physical line, by the
+/// next complete entry: that entry is read from its own start.
+fn parse_entry(line: &[u8]) -> Option<serde_json::Value> {
+    if let Ok(entry) = serde_json::from_slice(line) {
+        return Some(entry);
     }
-    let mut last = [0u8];
-    file.read_exact_at(&mut last, len - 1)?;
-    Ok(last[0] == b'\n')
+    const START: &[u8] = b"{\"@timestamp\":";
+    let at = line.windows(START.len()).rposition(|w| w == START)?;
+    serde_json::from_slice(&line[at..]).ok()
 }
 
-#[cfg(not(unix))]
-fn ends_with_newline(_: &File) -> std::io::Result<bool> {
-    // Without positioned reads, always start a new line: an empty line is skipped.
-    Ok(false)
-}
-
-fn check_purpose(purpose: &str) -> Result<(), ConsentError> {
-    if purpose.trim().is_empty() || purpose.chars().any(char::is_control) {
+/// A purpose is a short label; surrounding spaces are not part of it.
+fn check_purpose(purpose: &str) -> Result<&str, ConsentError> {
+    let purpose = purpose.trim();
+    if purpose.is_empty() || purpose.chars().any(char::is_control) {
         return Err(ConsentError::InvalidPurpose(
             purpose.escape_debug().to_string(),
         ));
+    }
+    Ok(purpose)
+}
+
+/// Every subject must be someone: an empty one would pool everybody's decisions.
+fn check_subject(subject: &str) -> Result<(), ConsentError> {
+    if subject.trim().is_empty() {
+        return Err(ConsentError::EmptySubject);
     }
     Ok(())
 }
@@ -351,13 +349,22 @@ mod tests {
             Some(Decision::Withdrawn)
         );
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text.lines().count(), 3, "{text}");
+        assert_eq!(text.lines().count(), 2, "no empty line added: {text}");
         std::fs::remove_file(path).unwrap();
     }
 
     #[test]
-    fn bad_purposes_are_refused() {
+    fn bad_purposes_and_subjects_are_refused_and_purposes_trimmed() {
         let (journal, path) = temp_journal("purpose");
+        assert!(matches!(
+            journal.record(" ", "a", Decision::Granted),
+            Err(ConsentError::EmptySubject)
+        ));
+        journal.record("u1", " chat ", Decision::Granted).unwrap();
+        assert_eq!(
+            journal.latest("u1", "chat").unwrap(),
+            Some(Decision::Granted)
+        );
         assert!(matches!(
             journal.record("u1", " ", Decision::Granted),
             Err(ConsentError::InvalidPurpose(_))

@@ -16,6 +16,7 @@
 
 use std::fmt::{self, Display, Write as _};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -45,7 +46,7 @@ pub struct Pseudonymizer {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "a pseudonym key needs at least {min} bytes, got {got}: use a random secret such as the \
-     output of `openssl rand -hex 32`"
+     text printed by `openssl rand -hex 32`"
 )]
 pub struct KeyTooShort {
     /// The length given.
@@ -151,6 +152,7 @@ pub fn pseudonymize_display(value: &(impl Display + ?Sized)) -> String {
 fn global() -> &'static Pseudonymizer {
     let global = GLOBAL.get_or_init(env_or_random_key);
     if global.random_key {
+        USED.store(true, Ordering::Relaxed);
         warn_random_key_once();
     }
     &global.pseudonymizer
@@ -174,42 +176,64 @@ fn random_key() -> Global {
     }
 }
 
+/// Whether the random-key warning reached the logs.
+static WARNED_IN_LOGS: AtomicBool = AtomicBool::new(false);
+
 fn warn_random_key_once() {
-    static WARNED: std::sync::Once = std::sync::Once::new();
-    WARNED.call_once(|| {
-        tracing::warn!(
-            target: "ws_observe",
-            "{} is not set: pseudonyms use a random key for this process and will not match \
-             across restarts or replicas",
-            vars::PSEUDONYM_KEY
-        );
-    });
+    if WARNED_IN_LOGS.load(Ordering::Relaxed) {
+        return;
+    }
+    if tracing::dispatcher::has_been_set() {
+        if !WARNED_IN_LOGS.swap(true, Ordering::Relaxed) {
+            tracing::warn!(target: "ws_observe", "{RANDOM_KEY_WARNING}");
+        }
+    } else {
+        // Before init(): no subscriber would show it. Say it on stderr once, and again in the
+        // logs when init() installs them.
+        static ON_STDERR: std::sync::Once = std::sync::Once::new();
+        ON_STDERR.call_once(|| eprintln!("ws-observe: {RANDOM_KEY_WARNING}"));
+    }
 }
 
-/// Installs the key `init()` was given. Fails if pseudonyms were already computed under
-/// another key (they would not match the ones computed from now on).
-pub(crate) fn install_key(key: Option<&[u8]>) -> Result<(), &'static str> {
-    let Some(key) = key else {
-        // The configuration has no key (even if the environment has one, for a `Config` built
-        // without it): a random one, unless pseudonyms were already computed before init().
-        GLOBAL.get_or_init(random_key);
+const RANDOM_KEY_WARNING: &str = "WS_OBSERVE_PSEUDONYM_KEY is not set: pseudonyms use a random \
+     key for this process and will not match across restarts or replicas";
+
+/// Checks that `init()` can install `key`: pseudonyms computed before `init()` under another
+/// key would not match the ones computed from now on.
+pub(crate) fn check_key(key: Option<&[u8]>) -> Result<(), &'static str> {
+    let (Some(key), Some(installed)) = (key, GLOBAL.get()) else {
         return Ok(());
     };
     let pseudonymizer = Pseudonymizer::new(key).map_err(|_| "a key of at least 16 bytes")?;
     let probe = "ws-observe key check";
-    let installed = GLOBAL.get_or_init(|| Global {
-        pseudonymizer: pseudonymizer.clone(),
-        random_key: false,
-    });
     if installed.pseudonymizer.pseudonym(probe) == pseudonymizer.pseudonym(probe) {
         Ok(())
     } else {
         Err(
-            "the key in use when the first pseudonym was computed, before init(); \
-             call init() before pseudonymizing",
+            "the key already used for pseudonyms computed before init() \
+             (from the environment, or random): call init() before pseudonymizing",
         )
     }
 }
+
+/// Installs the key `init()` was given (checked by [`check_key`]); without one, a random key,
+/// unless pseudonyms were already computed before `init()`. Warns, now that logs are set up,
+/// when the key in use is random and pseudonyms were already computed.
+pub(crate) fn install_key(key: Option<&[u8]>) {
+    let installed = GLOBAL.get_or_init(|| match key.map(Pseudonymizer::new) {
+        Some(Ok(pseudonymizer)) => Global {
+            pseudonymizer,
+            random_key: false,
+        },
+        _ => random_key(),
+    });
+    if installed.random_key && USED.load(Ordering::Relaxed) {
+        warn_random_key_once();
+    }
+}
+
+/// Whether a pseudonym has been computed under the random key.
+static USED: AtomicBool = AtomicBool::new(false);
 
 /// The environment's key when it is usable (`init()` reports it when it is not), else a
 /// random one.
@@ -236,7 +260,7 @@ pub fn __redacted(value: &(impl Redactable + ?Sized)) -> String {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be redacted: `redact(...)` needs an argument that implements `Display`",
     label = "the pseudonym is computed from this argument's `Display` text",
-    note = "redact a field of it instead with `fields(name = %ws_observe::runtime::privacy::pseudonymize(&arg.id))`"
+    note = "redact a part of it instead with `fields(name = %ws_observe::runtime::privacy::pseudonymize_display(&arg.id))`"
 )]
 pub trait Redactable {
     #[doc(hidden)]

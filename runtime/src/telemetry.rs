@@ -94,20 +94,26 @@ fn start_alerting(config: &mut Config) -> Result<std::sync::Arc<crate::alert::Hu
     Ok(crate::alert::Hub::start(sinks, config.alert_policy.clone()))
 }
 
-/// The pseudonym key, then the consent journal (which needs a configured key: with a random
+/// The pseudonym key and the opened consent journal, checked before anything starts and
+/// installed only once `init()` has succeeded (a failed `init()` leaves nothing behind).
+struct Privacy {
+    key: Option<Vec<u8>>,
+    journal: Option<crate::consent::Journal>,
+}
+
+/// Checks the key, then opens the consent journal (which needs a configured key: with a random
 /// one, decisions recorded before a restart could never be read back).
-fn start_privacy(config: &Config) -> Result<(), InitError> {
-    crate::privacy::install_key(config.pseudonym_key.as_deref()).map_err(|expected| {
-        InitError::InvalidValue {
-            var: vars::PSEUDONYM_KEY,
-            value: "<redacted>".into(),
-            expected: expected.into(),
-        }
+fn prepare_privacy(config: &Config) -> Result<Privacy, InitError> {
+    let key = config.pseudonym_key.clone();
+    crate::privacy::check_key(key.as_deref()).map_err(|expected| InitError::InvalidValue {
+        var: vars::PSEUDONYM_KEY,
+        value: "<redacted>".into(),
+        expected: expected.into(),
     })?;
     let Some(path) = &config.consent_log else {
-        return Ok(());
+        return Ok(Privacy { key, journal: None });
     };
-    if config.pseudonym_key.is_none() {
+    let Some(key_bytes) = key.as_deref() else {
         return Err(InitError::InvalidValue {
             var: vars::CONSENT_LOG,
             value: path.display().to_string(),
@@ -116,26 +122,35 @@ fn start_privacy(config: &Config) -> Result<(), InitError> {
                 vars::PSEUDONYM_KEY
             ),
         });
-    }
+    };
+    let journal_error = |source| InitError::ConsentJournal {
+        var: vars::CONSENT_LOG,
+        path: path.clone(),
+        source,
+    };
+    // Resolved once: a later change of the working directory must not move the journal.
+    let path = std::path::absolute(path).map_err(journal_error)?;
     let pseudonymizer =
-        crate::privacy::Pseudonymizer::new(config.pseudonym_key.as_deref().unwrap_or_default())
-            .expect("validated by the setter");
+        crate::privacy::Pseudonymizer::new(key_bytes).expect("validated by the setter");
     let journal =
-        crate::consent::Journal::open(path, pseudonymizer, &config.consent_policy_version)
+        crate::consent::Journal::open(&path, pseudonymizer, &config.consent_policy_version)
             .map_err(|error| match error {
-                crate::consent::ConsentError::Io { path, source } => InitError::ConsentJournal {
-                    var: vars::CONSENT_LOG,
-                    path,
-                    source,
-                },
-                other => InitError::ConsentJournal {
-                    var: vars::CONSENT_LOG,
-                    path: path.clone(),
-                    source: std::io::Error::other(other.to_string()),
-                },
+                crate::consent::ConsentError::Io { source, .. } => journal_error(source),
+                other => journal_error(std::io::Error::other(other.to_string())),
             })?;
-    crate::consent::install(journal);
-    Ok(())
+    Ok(Privacy {
+        key,
+        journal: Some(journal),
+    })
+}
+
+impl Privacy {
+    fn install(self) {
+        crate::privacy::install_key(self.key.as_deref());
+        if let Some(journal) = self.journal {
+            crate::consent::install(journal);
+        }
+    }
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -151,13 +166,14 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
         return Err(InitError::AlreadyInitialized);
     }
     // What can fail on bad input comes first, before anything is started.
-    let log_files = match start_privacy(&config).and_then(|()| crate::logs::open_files(&config)) {
-        Ok(files) => files,
-        Err(error) => {
-            INITIALIZED.store(false, Ordering::SeqCst);
-            return Err(error);
-        }
-    };
+    let (privacy, log_files) =
+        match prepare_privacy(&config).and_then(|p| Ok((p, crate::logs::open_files(&config)?))) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                INITIALIZED.store(false, Ordering::SeqCst);
+                return Err(error);
+            }
+        };
     // The handler clock (TSC-based, see handler::meta) calibrates on first use, which can take
     // a few milliseconds: pay it here rather than in the first handler call.
     let _ = quanta::Instant::now();
@@ -205,6 +221,7 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
     crate::alert::install(hub);
     // INITIALIZED stays set on failure: someone else owns the global subscriber for good.
     tracing::subscriber::set_global_default(subscriber).map_err(InitError::SubscriberAlreadySet)?;
+    privacy.install();
 
     if let Some(addr) = metrics.as_ref().map(MetricsServer::local_addr) {
         if !addr.ip().is_loopback() {

@@ -1,3 +1,4 @@
+#![deny(warnings)]
 // `redact(...)` records a keyed pseudonym of each listed argument: on free sync and async
 // functions, methods, `#[async_trait]` impls, with `fields(...)` and a `Message` argument.
 use async_trait::async_trait;
@@ -28,6 +29,7 @@ impl Session {
 #[async_trait]
 trait Directory {
     async fn lookup(&self, name: &str) -> Option<u32>;
+    async fn forget(&self, email: &str);
 }
 
 #[async_trait]
@@ -36,6 +38,10 @@ impl Directory for Session {
     async fn lookup(&self, name: &str) -> Option<u32> {
         name.len().checked_sub(1).map(|n| n as u32)
     }
+
+    // The argument is used only by `redact`: no unused-variable warning.
+    #[ws_handler(redact(email))]
+    async fn forget(&self, email: &str) {}
 }
 
 #[tokio::main]
@@ -44,4 +50,5 @@ async fn main() {
     assert!(on_message([127, 0, 0, 1].into(), Message::text("hi")).await.is_ok());
     assert_eq!(Session.refresh("t".into()), "t!");
     assert_eq!(Session.lookup("ab").await, Some(1));
+    Session.forget("a@b.c").await;
 }

@@ -77,19 +77,35 @@ pub(crate) fn open_files(config: &Config) -> Result<Option<file::RotatingFile>, 
     let Some(files) = &config.log_files else {
         return Ok(None);
     };
-    file::RotatingFile::new(
-        &files.dir,
+    let error = |source| InitError::LogDir {
+        var: vars::LOG_DIR,
+        path: files.dir.clone(),
+        source,
+    };
+    // Resolved once: a later change of the working directory must not move the files.
+    let dir = std::path::absolute(&files.dir).map_err(error)?;
+    let writer = file::RotatingFile::new(
+        &dir,
         &file_prefix(config.service_name()),
         files.rotation,
         files.max_size,
         Some(files.max_files),
     )
-    .map(Some)
-    .map_err(|source| InitError::LogDir {
-        var: vars::LOG_DIR,
-        path: files.dir.clone(),
-        source,
-    })
+    .map_err(error)?;
+    probe_writable(&dir).map_err(error)?;
+    Ok(Some(writer))
+}
+
+/// Creates and removes a file in `dir`: a directory that exists but cannot be written (a
+/// volume owned by another user) must fail `init()`, not lose every line afterwards.
+fn probe_writable(dir: &std::path::Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".ws-observe-write-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
 }
 
 /// The service name as a file-name prefix: path separators and dots would confuse the
@@ -136,7 +152,7 @@ pub(crate) fn subscriber(
     Vec<WorkerGuard>,
 ) {
     // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
-    let ansi = config.log_writer.is_none() && files.is_none() && std::io::stdout().is_terminal();
+    let ansi = config.log_writer.is_none() && std::io::stdout().is_terminal();
     let mut guards = Vec::new();
     // Stdout and files each get their own queue: a slow terminal does not hold up the files.
     let primary = config.log_stdout.then(|| {
@@ -174,11 +190,27 @@ pub(crate) fn subscriber(
         LogFormat::Json => JsonLayer::new(writers, config.service_name())
             .with_trace_ids(tracer.is_some())
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer()
-            .pretty()
-            .with_ansi(ansi)
-            .with_writer(writers)
-            .boxed(),
+        // Pretty is for a human at stdout; files are for shippers and stay JSON.
+        LogFormat::Pretty => {
+            let pretty = tracing_subscriber::fmt::layer()
+                .pretty()
+                .with_ansi(ansi)
+                .with_writer(Writers {
+                    primary: writers.primary,
+                    files: None,
+                });
+            let files = writers.files.map(|files| {
+                JsonLayer::new(
+                    Writers {
+                        primary: None,
+                        files: Some(files),
+                    },
+                    config.service_name(),
+                )
+                .with_trace_ids(tracer.is_some())
+            });
+            pretty.and_then(files).boxed()
+        }
     };
     // A global filter, not a per-layer one: every layer follows RUST_LOG alike, and the registry
     // then keeps no per-layer filter state for each span.

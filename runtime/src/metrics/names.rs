@@ -55,7 +55,7 @@ pub(crate) const BUILD_INFO_HELP: &str = "Always 1; the version label is the ws-
 pub(crate) const SPANS_DROPPED_HELP: &str =
     "Spans dropped because the export queue was full or the exporter failed.";
 pub(crate) const LOG_LINES_DROPPED_HELP: &str =
-    "Log lines dropped because the non-blocking log writer's queue was full.";
+    "Log lines dropped: a writer's queue was full, or the disk refused a log file line.";
 
 /// Label names.
 pub mod labels {

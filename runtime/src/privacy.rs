@@ -91,15 +91,40 @@ impl Pseudonymizer {
     /// assert_eq!(keyed.pseudonym_of(&42), keyed.pseudonym("42"));
     /// ```
     pub fn pseudonym_of(&self, value: &(impl Display + ?Sized)) -> String {
+        self.hex_of(value).as_str().to_owned()
+    }
+
+    /// The pseudonym on the stack: what a span field records, without an allocation.
+    fn hex_of(&self, value: &(impl Display + ?Sized)) -> HexPseudonym {
         let mut mac = self.keyed.clone();
         // Infallible: the adapter never fails, and a Display impl that errors only truncates.
         let _ = write!(MacWriter(&mut mac), "{value}");
         let digest = mac.finalize().into_bytes();
-        let mut hex = String::with_capacity(PSEUDONYM_BYTES * 2);
-        for byte in &digest[..PSEUDONYM_BYTES] {
-            let _ = write!(hex, "{byte:02x}");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; PSEUDONYM_BYTES * 2];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(&digest[..PSEUDONYM_BYTES]) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
         }
-        hex
+        HexPseudonym(hex)
+    }
+}
+
+/// A pseudonym as 32 hex digits, displayed as text. Not a public API: what `redact(...)`
+/// records.
+#[doc(hidden)]
+pub struct HexPseudonym([u8; PSEUDONYM_BYTES * 2]);
+
+impl HexPseudonym {
+    fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Display for HexPseudonym {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -251,7 +276,7 @@ fn env_or_random_key() -> Global {
 
 /// What `redact(arg)` expands to. Not a public API.
 #[doc(hidden)]
-pub fn __redacted(value: &(impl Redactable + ?Sized)) -> String {
+pub fn __redacted(value: &(impl Redactable + ?Sized)) -> HexPseudonym {
     value.__pseudonym()
 }
 
@@ -264,12 +289,12 @@ pub fn __redacted(value: &(impl Redactable + ?Sized)) -> String {
 )]
 pub trait Redactable {
     #[doc(hidden)]
-    fn __pseudonym(&self) -> String;
+    fn __pseudonym(&self) -> HexPseudonym;
 }
 
 impl<T: Display + ?Sized> Redactable for T {
-    fn __pseudonym(&self) -> String {
-        pseudonymize_display(self)
+    fn __pseudonym(&self) -> HexPseudonym {
+        global().hex_of(self)
     }
 }
 

@@ -552,27 +552,6 @@ fn run_child(test: &str, env: &[(&str, String)]) -> ChildOutput {
     spawn_child(test, env).finish()
 }
 
-/// Polls `probe` every 100 ms until it gives a value; fails after `limit`, with `context()`.
-fn wait_until<T>(
-    limit: Duration,
-    what: &str,
-    mut probe: impl FnMut() -> Option<T>,
-    context: impl Fn() -> String,
-) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited {limit:?} for {what}:\n{}",
-            context()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// This test's `charge_card` alert among Alertmanager's alerts.
 fn charge_card_alert(alerts: &[Value]) -> Option<Value> {
     alerts
@@ -620,7 +599,7 @@ fn alertmanager_shows_the_alert_while_the_handler_fails_and_resolves_it_when_qui
     );
 
     // It appears with what an on-call engineer reads.
-    let first = wait_until(
+    let first = common::wait_until(
         Duration::from_secs(15),
         "the alert in Alertmanager",
         || charge_card_alert(&am.alerts("")),
@@ -685,7 +664,7 @@ fn alertmanager_shows_the_alert_while_the_handler_fails_and_resolves_it_when_qui
     );
 
     // Resolved once the handler has been quiet for 3 s.
-    wait_until(
+    common::wait_until(
         Duration::from_secs(15),
         "the alert to be resolved",
         || {
@@ -734,7 +713,7 @@ fn an_alertmanager_pair_with_one_member_down_still_gets_and_resolves_the_alert()
             ("ALERTS_TEST_FAIL_FOR_MS", "0".into()),
         ],
     );
-    let alert = wait_until(
+    let alert = common::wait_until(
         Duration::from_secs(15),
         "the alert in the live Alertmanager",
         || charge_card_alert(&am.alerts("")),
@@ -742,7 +721,7 @@ fn an_alertmanager_pair_with_one_member_down_still_gets_and_resolves_the_alert()
     );
     assert_eq!(alert["labels"]["alertname"], "WsHandlerError", "{alert:#}");
     let ends = parse_rfc3339(alert["endsAt"].as_str().unwrap());
-    wait_until(
+    common::wait_until(
         Duration::from_secs(15),
         "the alert to be resolved",
         || {

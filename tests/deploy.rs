@@ -440,27 +440,6 @@ fn lacks_data(series: &[Value]) -> Option<String> {
     (!finite).then(|| format!("only NaN or infinite values: {series:?}"))
 }
 
-/// Polls `probe` every 200 ms until it gives a value; fails after `limit` with `context()`.
-fn wait_for<T>(
-    limit: Duration,
-    what: &str,
-    mut probe: impl FnMut() -> Option<T>,
-    context: impl Fn() -> String,
-) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "waited {limit:?} for {what}:\n{}",
-            context()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The loopback copies of the shipped configuration.
 
@@ -903,7 +882,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
     assert_eq!(status, 401, "/metrics without the bearer token");
     // One scrape before the load, so every counter's rise is seen from its zero (`increase`
     // does not count a series' first sample).
-    wait_for(
+    common::wait_until(
         Duration::from_secs(15),
         "a first scrape of the server",
         || {
@@ -926,7 +905,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
     // Scraped with the token from the secret file, and the rules evaluated on a scrape taken
     // after the load: the keepalive round trip, measured at its very end, is the last to show.
     let context = || format!("{}\n--- echo_server:\n{}", prom.process.log(), server.log());
-    wait_for(
+    common::wait_until(
         Duration::from_secs(15),
         "the load's last samples scraped and recorded",
         || {
@@ -1030,7 +1009,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    let lines = wait_for(
+    let lines = common::wait_until(
         Duration::from_secs(10),
         "the handler's error lines in the log files",
         || {
@@ -1073,7 +1052,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
     }
 
     // The alerts the load should raise fire in Prometheus; the others stay silent.
-    let firing = wait_for(
+    let firing = common::wait_until(
         Duration::from_secs(20),
         "the driven alerts to fire",
         || {
@@ -1143,7 +1122,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
             .find(|a| a["labels"]["alertname"] == name && a["labels"]["handler"] == "on_message")
             .cloned()
     };
-    let alerts = wait_for(
+    let alerts = common::wait_until(
         Duration::from_secs(20),
         "the handler's alerts in Alertmanager, warnings inhibited",
         || {
@@ -1181,7 +1160,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
     );
 
     // Routed by severity through the receivers, with the secrets read from their files.
-    let requests = wait_for(
+    let requests = common::wait_until(
         Duration::from_secs(20),
         "Slack and PagerDuty notifications",
         || {
@@ -1246,7 +1225,7 @@ fn the_shipped_rules_and_dashboards_hold_against_a_live_prometheus_and_alertmana
 
     // The server goes away: the target-down rule fires.
     server.stop();
-    wait_for(
+    common::wait_until(
         Duration::from_secs(15),
         "WsTargetDown after the server stopped",
         || {

@@ -143,3 +143,25 @@ pub fn assert_calls(
     );
     series
 }
+
+/// Polls `probe` every 100 ms until it gives a value; fails after `limit` with `context()`
+/// (what the test saw, for the failure message).
+pub fn wait_until<T>(
+    limit: std::time::Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+    context: impl Fn() -> String,
+) -> T {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {limit:?} for {what}:\n{}",
+            context()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

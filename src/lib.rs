@@ -60,7 +60,7 @@
 //! | `name = "..."` | `handler` label and span name | the function's name |
 //! | `level = "trace" \| "debug" \| "info" \| "warn" \| "error"` | span level | `info` |
 //! | `fields(key = expr, key = %expr, key = ?expr, name)` | extra span fields, `tracing` syntax | none |
-//! | `redact(arg, ...)` | record these arguments (any `Display` type) as HMAC-SHA256 pseudonyms, field named after the argument | none |
+//! | `redact(arg, ...)` | record these arguments (any `Display` type) as HMAC-SHA256 pseudonyms, in the field `<arg>.pseudonym` | none |
 //! | `crate = "path"` | where the `ws_observe` facade is, for re-exports | `::ws_observe` |
 //! | `alert = "critical" \| "warning" \| "info"` | (`#[ws_handler]` only) alert severity | never alerts |
 //!

@@ -578,7 +578,7 @@ fn redacted_arguments_are_keyed_pseudonyms_and_never_their_value() {
     // Two "subscribing" lines and the error line, each with the pseudonym, not the address.
     assert_eq!(inside.len(), 3, "{first}");
     for line in inside {
-        assert_eq!(line["email"], expected.as_str(), "{line}");
+        assert_eq!(line["email.pseudonym"], expected.as_str(), "{line}");
     }
 
     // Stable: another process with the same key gives the same pseudonym.

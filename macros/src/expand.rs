@@ -44,11 +44,15 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
         .get()
         .filter(|f| !f.is_empty())
         .map(|f| quote!(, #f));
-    // Each redacted argument becomes a field of its own name holding its keyed pseudonym. The
-    // call carries the name's span, so an argument without `Display` is reported there.
+    // Each redacted argument becomes a field `<argument>.pseudonym` holding its keyed
+    // pseudonym: a name that says what the value is, and a leaf under the argument's name, so
+    // an argument named like an ECS object (`user`, `email`) or a log key (`message`) clashes
+    // with nothing. The call carries the name's span, so an argument without `Display` is
+    // reported there.
     let redacted = args.redact.get().into_iter().flatten().map(|name| {
         let redact = syn::Ident::new("__redacted", name.span());
-        quote_spanned! {name.span()=> , #name = %#private::#redact(&#name) }
+        let field = LitStr::new(&format!("{}.pseudonym", name.unraw_string()), name.span());
+        quote_spanned! {name.span()=> , #field = %#private::#redact(&#name) }
     });
     // A compile-time check per user field name, spanned at the name, so a clash with a field
     // the runtime records itself is reported on the user's token.
@@ -57,14 +61,7 @@ pub(crate) fn expand(args: &Args, mut function: ItemFn) -> TokenStream {
         .get()
         .into_iter()
         .flatten()
-        .map(|field| (field.name.clone(), field.name_span))
-        .chain(
-            args.redact
-                .get()
-                .into_iter()
-                .flatten()
-                .map(|name| (name.unraw_string(), name.span())),
-        );
+        .map(|field| (field.name.clone(), field.name_span));
     let field_checks = checked_names.map(|(field_name, span)| {
         let name = LitStr::new(&field_name, span);
         // Every token of the call carries the name's span: const evaluation errors point at the

@@ -224,7 +224,7 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
     privacy.install();
 
     if let Some(addr) = metrics.as_ref().map(MetricsServer::local_addr) {
-        if !addr.ip().is_loopback() {
+        if !addr.ip().is_loopback() && config.metrics_token.is_none() {
             tracing::warn!(
                 target: "ws_observe",
                 %addr,

@@ -132,3 +132,21 @@ fn reserved_keys_are_never_duplicated() {
         assert_eq!(raw.matches(key).count(), 1, "{key} duplicated in {raw}");
     }
 }
+
+#[test]
+fn a_plain_error_field_is_written_as_ecs_error_message() {
+    // ECS makes `error` an object; a string there would make Elasticsearch reject the line.
+    let lines = capture(|| {
+        let span = tracing::info_span!("s", error = "from the span");
+        let _entered = span.enter();
+        tracing::warn!(error = %"connection refused", "delivery failed");
+    });
+    assert_eq!(lines[0]["error.message"], "connection refused");
+    assert!(lines[0].get("error").is_none(), "{}", lines[0]);
+    let outside = capture(|| {
+        let span = tracing::info_span!("s", error = "from the span");
+        let _entered = span.enter();
+        tracing::info!("inside");
+    });
+    assert_eq!(outside[0]["error.message"], "from the span");
+}

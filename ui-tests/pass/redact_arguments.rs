@@ -16,6 +16,12 @@ async fn on_message(peer: std::net::IpAddr, message: Message) -> Result<Message,
     Ok(message)
 }
 
+// Named like a key of every log line: recorded as `message.pseudonym`, no clash.
+#[ws_observe(redact(message))]
+fn chat(message: &str) -> usize {
+    message.len()
+}
+
 struct Session;
 
 impl Session {
@@ -47,6 +53,7 @@ impl Directory for Session {
 #[tokio::main]
 async fn main() {
     assert_eq!(join(1, "a@b.c", "lobby"), 11);
+    assert_eq!(chat("hi"), 2);
     assert!(on_message([127, 0, 0, 1].into(), Message::text("hi")).await.is_ok());
     assert_eq!(Session.refresh("t".into()), "t!");
     assert_eq!(Session.lookup("ab").await, Some(1));

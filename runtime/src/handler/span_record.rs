@@ -50,7 +50,7 @@ const LOG_KEYS: [&str; 9] = [
     "span.id",
 ];
 
-/// Called by generated code in a `const` for each name in `fields(...)` and `redact(...)`, so a
+/// Called by generated code in a `const` for each name in `fields(...)`, so a
 /// collision with a field ws-observe records itself, or with a key of every log line, is a
 /// compile error at the user's name.
 #[doc(hidden)]
@@ -61,7 +61,7 @@ pub const fn check_user_field(name: &str) {
             panic!(
                 "this name is a key of every JSON log line (message, @timestamp, log.level, \
                  ecs.version, log.logger, service.name, spans, trace.id, span.id): a span \
-                 field of that name would clash with it; rename the argument or the field"
+                 field of that name would clash with it; choose another name"
             );
         }
         i += 1;

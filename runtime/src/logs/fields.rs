@@ -113,6 +113,17 @@ impl SpanFields {
     }
 }
 
+/// The key a field is written under. ECS makes `error` an object (`error.message`,
+/// `error.type`...): a plain `error = %e` field, the usual `tracing` idiom, written as is would
+/// make Elasticsearch reject the whole line, so it is written as `error.message`.
+pub(crate) fn ecs_key(name: &'static str) -> &'static str {
+    if name == "error" {
+        "error.message"
+    } else {
+        name
+    }
+}
+
 /// Handler-span fields that are not stored: `ws.handler` and `code.namespace` are the span's
 /// name and target, rendered from its metadata, and `otel.*` are hints for the OpenTelemetry
 /// exporter, not data. Skipping them keeps a handler span allocation-free on the success path.
@@ -125,6 +136,7 @@ impl JsonSink for SpanFields {
         if derived_or_exporter_only(name) {
             return;
         }
+        let name = ecs_key(name);
         let start = self.values.len();
         render(&mut self.values);
         let range = (start as u32, self.values.len() as u32);

@@ -52,6 +52,12 @@ def load(deploy: Path) -> dict:
         "compose": y("docker-compose.monitoring.yml"),
         "compose_text": (deploy / "docker-compose.monitoring.yml").read_text(),
         "env_example": (deploy / ".env.example").read_text(),
+        # Every variable the runtime reads, as its sources spell them.
+        "runtime_vars": {
+            name
+            for source in (deploy.parent / "runtime" / "src").rglob("*.rs")
+            for name in re.findall(r'"((?:WS_OBSERVE|OTEL|SENTRY)_[A-Z0-9_]+|RUST_LOG)"', source.read_text())
+        },
         "gitignore": (deploy / ".gitignore").read_text(),
         "dockerfile": (deploy / "Dockerfile").read_text(),
         "prometheus": y("prometheus/prometheus.yml"),
@@ -166,6 +172,16 @@ def check_compose(s: dict) -> list:
     undocumented = used - env_example_vars(s["env_example"])
     if undocumented:
         problems.append(f"compose: variables not in .env.example: {sorted(undocumented)}")
+    # A published example value must never become a secret in use: every secret is empty.
+    for name, value in re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", s["env_example"], re.M):
+        if value.strip() and re.search(r"PASSWORD|SECRET|TOKEN|_KEY$|_URL$|DSN", name):
+            problems.append(f".env.example: {name} has a value; secrets must be empty there")
+    # A misspelt variable is silently ignored by the server (no token, no alerts): the app's
+    # variables must be ones the runtime reads.
+    app_env = service_env(services.get("app", {}))
+    for key in app_env:
+        if key.startswith(("WS_OBSERVE_", "OTEL_", "SENTRY_")) and key not in s["runtime_vars"]:
+            problems.append(f"compose: app sets {key}, which ws-observe does not read")
     if ".env" not in [line.strip() for line in s["gitignore"].splitlines()]:
         problems.append("deploy/.gitignore does not ignore .env")
     # Compose must fail loudly, not fall back to a default, when a password is missing.
@@ -490,6 +506,8 @@ MUTATIONS = [
     ("a default password", lambda s: s["compose"]["services"]["grafana"]["environment"].update(GF_SECURITY_ADMIN_PASSWORD="${GRAFANA_ADMIN_PASSWORD:-admin}"), "GF_SECURITY_ADMIN_PASSWORD"),
     ("an anonymous Kibana provider", lambda s: s["kibana"]["xpack.security.authc.providers"].update({"anonymous.a": {"order": 1}}), "anonymous"),
     (".env not ignored", _set(["gitignore"], "*.log\n"), "does not ignore .env"),
+    ("a secret value in .env.example", lambda s: s.update(env_example=s["env_example"].replace("GRAFANA_ADMIN_PASSWORD=", "GRAFANA_ADMIN_PASSWORD=admin")), "secrets must be empty"),
+    ("a misspelt server variable", lambda s: s["compose"]["services"]["app"]["environment"].update(WS_OBSERVE_METRIC_TOKEN="x"), "does not read"),
     ("a variable missing from .env.example", _set(["env_example"], "GRAFANA_ADMIN_USER=admin\n"), ".env.example"),
     ("Promtail reading another directory", lambda s: s["promtail"]["scrape_configs"][0]["static_configs"][0]["labels"].update(__path__="/var/log/*.log"), "__path__"),
     ("Filebeat without the log volume", _set(["compose", "services", "filebeat", "volumes"], []), "filebeat must mount"),

@@ -523,6 +523,9 @@ fn sizes() {
         assert!(err.contains(&format!("{text:?}")), "{err}");
         assert!(err.contains("MiB") && err.contains("MB"), "{err}");
     }
+    // The reason names the mistake.
+    assert!(parse_size("1.5GB").unwrap_err().contains("fractions"));
+    assert!(parse_size("-5").unwrap_err().contains("sign"));
 }
 
 #[test]

@@ -136,6 +136,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits_end);
+    if unit.starts_with(['.', ',']) {
+        return Err(invalid(
+            "fractions are not accepted (write 1500MB, not 1.5GB)",
+        ));
+    }
+    if text.starts_with(['-', '+']) {
+        return Err(invalid("a size has no sign"));
+    }
     if number.is_empty() {
         return Err(invalid("no number"));
     }

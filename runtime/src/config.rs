@@ -335,7 +335,7 @@ impl Config {
             config.log_format = parse_log_format(&value)?;
         }
         config.log_files = log_files_from_vars(&lookup)?;
-        if let Some(value) = lookup(vars::LOG_STDOUT) {
+        if let Some(value) = lookup(vars::LOG_STDOUT).filter(|v| !v.trim().is_empty()) {
             config.log_stdout = match value.trim().to_ascii_lowercase().as_str() {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
@@ -677,14 +677,14 @@ fn log_files_from_vars(
         return Ok(None);
     };
     let mut files = LogFiles::new(dir.trim());
-    if let Some(value) = lookup(vars::LOG_ROTATION) {
+    if let Some(value) = lookup(vars::LOG_ROTATION).filter(|v| !v.trim().is_empty()) {
         files.rotation = value.parse().map_err(|_| InitError::InvalidValue {
             var: vars::LOG_ROTATION,
             value: value.clone(),
             expected: "`hourly`, `daily` or `never`".into(),
         })?;
     }
-    if let Some(value) = lookup(vars::LOG_MAX_SIZE) {
+    if let Some(value) = lookup(vars::LOG_MAX_SIZE).filter(|v| !v.trim().is_empty()) {
         files.max_size = match value.trim().to_ascii_lowercase().as_str() {
             "none" | "off" => None,
             _ => Some(crate::logs::file::parse_size(&value).map_err(|why| {
@@ -696,7 +696,7 @@ fn log_files_from_vars(
             })?),
         };
     }
-    if let Some(value) = lookup(vars::LOG_MAX_FILES) {
+    if let Some(value) = lookup(vars::LOG_MAX_FILES).filter(|v| !v.trim().is_empty()) {
         files.max_files = value
             .trim()
             .parse()
@@ -827,6 +827,34 @@ mod tests {
                 .metrics_addr,
             None
         );
+    }
+
+    #[test]
+    fn log_file_variables_are_read_and_empty_ones_mean_unset() {
+        let config = from(&[
+            ("WS_OBSERVE_LOG_DIR", "logs"),
+            ("WS_OBSERVE_LOG_ROTATION", "Hourly"),
+            ("WS_OBSERVE_LOG_MAX_SIZE", "64MiB"),
+            ("WS_OBSERVE_LOG_MAX_FILES", "24"),
+            ("WS_OBSERVE_LOG_STDOUT", "off"),
+        ])
+        .unwrap();
+        let files = config.log_files.unwrap();
+        assert_eq!(files.rotation, crate::logs::file::Rotation::Hourly);
+        assert_eq!(files.max_size, Some(64 << 20));
+        assert_eq!(files.max_files, 24);
+        assert!(!config.log_stdout);
+        let defaults = from(&[
+            ("WS_OBSERVE_LOG_DIR", "logs"),
+            ("WS_OBSERVE_LOG_ROTATION", ""),
+            ("WS_OBSERVE_LOG_MAX_SIZE", " "),
+            ("WS_OBSERVE_LOG_MAX_FILES", ""),
+            ("WS_OBSERVE_LOG_STDOUT", ""),
+        ])
+        .unwrap();
+        assert_eq!(defaults.log_files, Some(LogFiles::new("logs")));
+        assert!(defaults.log_stdout);
+        assert!(from(&[("WS_OBSERVE_LOG_DIR", "")]).unwrap().log_files.is_none());
     }
 
     #[test]

@@ -174,7 +174,9 @@ def check_compose(s: dict) -> list:
         problems.append(f"compose: variables not in .env.example: {sorted(undocumented)}")
     # A published example value must never become a secret in use: every secret is empty.
     for name, value in re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", s["env_example"], re.M):
-        if value.strip() and re.search(r"PASSWORD|SECRET|TOKEN|_KEY$|_URL$|DSN", name):
+        # Webhook URLs carry their token; an external URL is only an address.
+        secret = re.search(r"PASSWORD|SECRET|TOKEN|_KEY$|_URL$|DSN", name) and not name.endswith("_EXTERNAL_URL")
+        if value.strip() and secret:
             problems.append(f".env.example: {name} has a value; secrets must be empty there")
     # A misspelt variable is silently ignored by the server (no token, no alerts): the app's
     # variables must be ones the runtime reads.

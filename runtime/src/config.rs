@@ -854,7 +854,12 @@ mod tests {
         .unwrap();
         assert_eq!(defaults.log_files, Some(LogFiles::new("logs")));
         assert!(defaults.log_stdout);
-        assert!(from(&[("WS_OBSERVE_LOG_DIR", "")]).unwrap().log_files.is_none());
+        assert!(
+            from(&[("WS_OBSERVE_LOG_DIR", "")])
+                .unwrap()
+                .log_files
+                .is_none()
+        );
     }
 
     #[test]

@@ -15,14 +15,13 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 use std::io::Read;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::alert_receivers::{Alertmanager, WebhookReceiver, parse_rfc3339};
-use common::child::ChildOutput;
+use common::child::{ChildOutput, RunningChild, in_child};
 use common::otlp_receiver::{HangingCollector, closed_port_endpoint};
 use serde_json::{Value, json};
 use ws_observe::runtime::alert::{self, Alert, AlertSink, Notification, Severity, SinkError};
@@ -43,10 +42,6 @@ const MANUAL: u64 = 5;
 
 // ---------------------------------------------------------------------------------------------
 // The child side: handlers, sinks, and one `child_*` test per scenario.
-
-fn in_child() -> bool {
-    std::env::var_os("WS_OBSERVE_CHILD").is_some()
-}
 
 /// A line the parent reads back with `ChildOutput::value`.
 fn report(key: &str, value: impl Display) {
@@ -454,102 +449,27 @@ impl ChildOutput {
     }
 }
 
-/// A child process of this test binary, killed (by its own PID) if dropped before `finish`.
-struct RunningChild {
-    test: String,
-    child: Option<Child>,
-    stdin: Option<ChildStdin>,
-    stdout: Option<JoinHandle<String>>,
-    stderr: Option<JoinHandle<String>>,
-}
-
 /// Runs this test binary again, executing only `test`, with no inherited ws-observe,
 /// OpenTelemetry, Sentry or test variable, metrics off, `OTEL_SERVICE_NAME=alerts-test`, then
 /// `env`. The child waits in `wait_for_parent` until `finish` closes its stdin.
 fn spawn_child(test: &str, env: &[(&str, String)]) -> RunningChild {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = common::child::command(test);
     command
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("OTEL_SERVICE_NAME", SERVICE);
     for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if ["OTEL_", "WS_OBSERVE_", "SENTRY_", "ALERTS_TEST_"]
-            .iter()
-            .any(|prefix| name.starts_with(prefix))
-            || name == "RUST_LOG"
-        {
-            command.env_remove(&*name);
+        if name.to_string_lossy().starts_with("ALERTS_TEST_") {
+            command.env_remove(name);
         }
     }
-    command
-        .env("WS_OBSERVE_CHILD", "1")
-        .env("WS_OBSERVE_METRICS_ADDR", "off")
-        .env("OTEL_SERVICE_NAME", SERVICE);
     for (name, value) in env {
         command.env(name, value);
     }
-    let mut child = command.spawn().expect("run the test binary again");
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    RunningChild {
-        test: test.to_owned(),
-        stdin: child.stdin.take(),
-        stdout: Some(read_all(Box::new(child.stdout.take().unwrap()))),
-        stderr: Some(read_all(Box::new(child.stderr.take().unwrap()))),
-        child: Some(child),
-    }
-}
-
-impl RunningChild {
-    /// Lets the child finish (closes its stdin) and waits for it; fails if it fails or
-    /// outlives `CHILD_LIMIT`.
-    fn finish(mut self) -> ChildOutput {
-        drop(self.stdin.take());
-        let mut child = self.child.take().unwrap();
-        let deadline = Instant::now() + CHILD_LIMIT;
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let output = ChildOutput {
-            test: self.test.clone(),
-            stdout: self.stdout.take().unwrap().join().unwrap(),
-            stderr: self.stderr.take().unwrap().join().unwrap(),
-            marker: "ALERTS_TEST",
-        };
-        match status {
-            None => panic!("still running after {CHILD_LIMIT:?}, killed: {output}"),
-            Some(status) if !status.success() => panic!("{status}: {output}"),
-            Some(_) => output,
-        }
-    }
-}
-
-impl Drop for RunningChild {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+    RunningChild::spawn(command, test, "ALERTS_TEST")
 }
 
 fn run_child(test: &str, env: &[(&str, String)]) -> ChildOutput {
-    spawn_child(test, env).finish()
+    spawn_child(test, env).finish(CHILD_LIMIT)
 }
 
 /// This test's `charge_card` alert among Alertmanager's alerts.
@@ -676,7 +596,7 @@ fn alertmanager_shows_the_alert_while_the_handler_fails_and_resolves_it_when_qui
     );
     assert_eq!(charge_card_alert(&am.alerts("")), None);
 
-    let output = child.finish();
+    let output = child.finish(CHILD_LIMIT);
     println!(
         "alertmanager: guard dropped in {} ms",
         output.value("DROP_MS")
@@ -735,7 +655,7 @@ fn an_alertmanager_pair_with_one_member_down_still_gets_and_resolves_the_alert()
         SystemTime::now() < ends,
         "resolved by ws-observe, not left to expire at its endsAt: {alert:#}"
     );
-    let output = child.finish();
+    let output = child.finish(CHILD_LIMIT);
     println!(
         "alertmanager pair: guard dropped in {} ms",
         output.value("DROP_MS")

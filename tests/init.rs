@@ -3,40 +3,12 @@
 
 mod common;
 
-use std::process::Command;
-
+use common::child::{ChildOutput, in_child};
 use ws_observe::ws_handler;
 
-/// Runs this test binary again, executing only `test` with `WS_OBSERVE_CHILD=1` and `env`.
-fn child(test: &str, env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env("WS_OBSERVE_CHILD", "1");
-    for var in [
-        "WS_OBSERVE_METRICS_ADDR",
-        "WS_OBSERVE_METRICS_TOKEN",
-        "RUST_LOG",
-        "WS_OBSERVE_LOG_FORMAT",
-        "OTEL_SERVICE_NAME",
-    ] {
-        command.env_remove(var);
-    }
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "child {test} failed:\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
-fn in_child() -> bool {
-    std::env::var_os("WS_OBSERVE_CHILD").is_some()
+/// Runs this test binary again, executing only `test` with `env`; the child must succeed.
+fn child(test: &str, env: &[(&str, &str)]) -> ChildOutput {
+    common::child::run(test, "INIT_TEST", env)
 }
 
 #[derive(Debug)]
@@ -93,7 +65,7 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
             ("OTEL_SERVICE_NAME", "init-test-service"),
         ],
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = output.stdout.clone();
     let json: Vec<serde_json::Value> = stdout
         .lines()
         .filter(|l| l.starts_with('{'))
@@ -197,7 +169,7 @@ fn init_inside_a_tokio_runtime_with_every_back_end_configured() {
             ("WS_OBSERVE_SHUTDOWN_TIMEOUT", "1s"),
         ],
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("SURVIVED"));
+    assert!(output.stdout.contains("SURVIVED"));
 }
 
 #[test]
@@ -228,7 +200,7 @@ fn malformed_variables_are_init_errors_naming_variable_and_value() {
         ("RUST_LOG", "app=shouty"),
     ] {
         let output = child("child_bad_env", &[(var, value)]);
-        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stdout = output.stdout.clone();
         let line = init_error_line(&stdout);
         assert!(line.contains(var) && line.contains(value), "{line}");
     }
@@ -242,7 +214,7 @@ fn address_in_use_is_an_init_error_and_nothing_starts() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let output = child("child_bad_env", &[("WS_OBSERVE_METRICS_ADDR", &addr)]);
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = output.stdout.clone();
     let line = init_error_line(&stdout);
     assert!(
         line.contains(&addr) && line.contains("WS_OBSERVE_METRICS_ADDR"),
@@ -266,7 +238,7 @@ fn metrics_addr_off_serves_nothing() {
         return;
     }
     let output = child("child_metrics_off", &[("WS_OBSERVE_METRICS_ADDR", "off")]);
-    assert!(String::from_utf8_lossy(&output.stdout).contains("METRICS_OFF_OK"));
+    assert!(output.stdout.contains("METRICS_OFF_OK"));
 }
 
 #[test]
@@ -292,7 +264,7 @@ fn pretty_format_on_request() {
             ("WS_OBSERVE_LOG_FORMAT", "pretty"),
         ],
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = output.stdout.clone();
     assert!(stdout.contains("pretty event"), "{stdout}");
     assert!(stdout.contains("answer: 42"), "{stdout}");
     assert!(
@@ -321,7 +293,7 @@ fn rust_log_filters_log_lines() {
         "child_rust_log_filters",
         &[("WS_OBSERVE_METRICS_ADDR", "off"), ("RUST_LOG", "warn")],
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = output.stdout.clone();
     assert!(stdout.contains("\"message\":\"kept\""), "{stdout}");
     assert!(!stdout.contains("below the filter level"), "{stdout}");
 }
@@ -350,7 +322,7 @@ fn a_failed_call_is_logged_even_when_its_span_is_filtered_out() {
             ("RUST_LOG", "ws_observe=error"),
         ],
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = output.stdout.clone();
     let line = stdout
         .lines()
         .find(|l| l.contains("handler returned an error"))

@@ -17,33 +17,10 @@ const MARKER: &str = "LOGS_PRIVACY";
 const KEY: &str = "test-key-0123456789-abcdefghijklmnop";
 const EMAIL: &str = "alice.secret@example.com";
 
-/// Variables of the parent's environment that would change what a child does.
-const CLEARED: [&str; 12] = [
-    "WS_OBSERVE_METRICS_ADDR",
-    "WS_OBSERVE_METRICS_TOKEN",
-    "RUST_LOG",
-    "WS_OBSERVE_LOG_FORMAT",
-    "WS_OBSERVE_LOG_DIR",
-    "WS_OBSERVE_LOG_ROTATION",
-    "WS_OBSERVE_LOG_MAX_SIZE",
-    "WS_OBSERVE_LOG_MAX_FILES",
-    "WS_OBSERVE_LOG_STDOUT",
-    "WS_OBSERVE_PSEUDONYM_KEY",
-    "WS_OBSERVE_CONSENT_LOG",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-];
-
+/// A child of this test binary for `test`, under the service name `privacy-test`, with `env`.
 fn child_command(test: &str, env: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env("WS_OBSERVE_CHILD", "1")
-        .env("WS_OBSERVE_METRICS_ADDR", "off")
-        .env("OTEL_SERVICE_NAME", "privacy-test");
-    for var in CLEARED {
-        command.env_remove(var);
-    }
-    command.env("WS_OBSERVE_METRICS_ADDR", "off");
+    let mut command = common::child::command(test);
+    command.env("OTEL_SERVICE_NAME", "privacy-test");
     for (k, v) in env {
         command.env(k, v);
     }
@@ -52,19 +29,12 @@ fn child_command(test: &str, env: &[(&str, &str)]) -> Command {
 
 /// Runs `test` in a child and returns its output; the child must succeed.
 fn child(test: &str, env: &[(&str, &str)]) -> common::child::ChildOutput {
-    let output = child_command(test, env).output().unwrap();
-    let result = common::child::ChildOutput {
-        test: test.to_owned(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        marker: MARKER,
-    };
-    assert!(output.status.success(), "{result}");
-    result
+    let command = child_command(test, env);
+    common::child::RunningChild::spawn(command, test, MARKER).finish(common::child::CHILD_LIMIT)
 }
 
 fn in_child() -> bool {
-    let child = std::env::var_os("WS_OBSERVE_CHILD").is_some();
+    let child = common::child::in_child();
     if child {
         // The harness printed `test name ... ` without a newline: log lines start on their own.
         println!();
@@ -655,7 +625,7 @@ fn the_consent_journal_survives_sigkill_right_after_record() {
             ("RUST_LOG", "off"),
         ],
     )
-    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit())
     .spawn()
     .unwrap();
     let stdout = BufReader::new(process.stdout.take().unwrap());

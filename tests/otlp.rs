@@ -8,12 +8,10 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Display;
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::child::ChildOutput;
+use common::child::{ChildOutput, RunningChild, in_child};
 use common::otlp_receiver::{self, HangingCollector, ReceivedSpan, Receiver, Transport};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
@@ -29,10 +27,6 @@ const CHILD_LIMIT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------------------------
 // The child side: handlers, and one `child_*` test per scenario (a no-op unless re-run).
-
-fn in_child() -> bool {
-    std::env::var_os("WS_OBSERVE_CHILD").is_some()
-}
 
 /// A line the parent reads back with `ChildOutput::value`.
 fn report(key: &str, value: impl Display) {
@@ -263,60 +257,15 @@ impl ChildOutput {
 /// ws-observe variable, metrics off, the service name, a resource attribute and an API-key
 /// header, then `env`. Fails if the child fails or outlives `CHILD_LIMIT`.
 fn run_child(test: &str, env: &[(&str, String)]) -> ChildOutput {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = common::child::command(test);
     command
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if name.starts_with("OTEL_") || name.starts_with("WS_OBSERVE_") || name == "RUST_LOG" {
-            command.env_remove(&*name);
-        }
-    }
-    command
-        .env("WS_OBSERVE_CHILD", "1")
-        .env("WS_OBSERVE_METRICS_ADDR", "off")
         .env("OTEL_SERVICE_NAME", SERVICE)
         .env("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test")
         .env("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=secret");
     for (name, value) in env {
         command.env(name, value);
     }
-    let mut child = command.spawn().expect("run the test binary again");
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
-    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + CHILD_LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = ChildOutput {
-        test: test.to_owned(),
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-        marker: "OTLP_TEST",
-    };
-    match status {
-        None => panic!("still running after {CHILD_LIMIT:?}, killed: {output}"),
-        Some(status) if !status.success() => panic!("{status}: {output}"),
-        Some(_) => output,
-    }
+    RunningChild::spawn(command, test, "OTLP_TEST").finish(CHILD_LIMIT)
 }
 
 /// The variables that send spans to `endpoint` over `transport`: gRPC by protocol, HTTP by

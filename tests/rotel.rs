@@ -3,7 +3,9 @@
 //! OTLP/gRPC, found in the collector's own debug output. `scripts/test.sh` installs rotel and
 //! sets `ROTEL_AGENT` to its binary.
 
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,14 +20,6 @@ struct Collector {
     http_port: u16,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Collector {
     fn start() -> Collector {
         let agent = std::env::var("ROTEL_AGENT").unwrap_or_else(|_| {
@@ -36,7 +30,7 @@ impl Collector {
         let dir = std::env::temp_dir().join(format!("ws-observe-rotel-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("rotel.log");
-        let (grpc_port, http_port) = (free_port(), free_port());
+        let (grpc_port, http_port) = (common::free_port(), common::free_port());
         let child = Command::new(&agent)
             .arg("start")
             .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{grpc_port}")])
@@ -120,7 +114,7 @@ fn rotel_e2e_handler(fail: bool) -> Result<(), Declined> {
 
 #[test]
 fn child_exports_to_the_collector() {
-    if std::env::var_os("WS_OBSERVE_CHILD").is_none() {
+    if !common::child::in_child() {
         return;
     }
     let telemetry = ws_observe::runtime::init().expect("init");
@@ -130,21 +124,12 @@ fn child_exports_to_the_collector() {
 }
 
 fn export_through(protocol: &str, endpoint: String, service: &str) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = common::child::command("child_exports_to_the_collector");
     command
-        .args([
-            "--exact",
-            "child_exports_to_the_collector",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("WS_OBSERVE_CHILD", "1")
-        .env("WS_OBSERVE_METRICS_ADDR", "off")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
         .env("OTEL_SERVICE_NAME", service)
-        .env("OTEL_BSP_SCHEDULE_DELAY", "50")
-        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+        .env("OTEL_BSP_SCHEDULE_DELAY", "50");
     let output = command.output().unwrap();
     assert!(
         output.status.success(),
@@ -155,7 +140,7 @@ fn export_through(protocol: &str, endpoint: String, service: &str) {
 
 #[test]
 fn spans_reach_a_real_collector_over_http_and_grpc() {
-    if std::env::var_os("WS_OBSERVE_CHILD").is_some() {
+    if common::child::in_child() {
         return;
     }
     let collector = Collector::start();

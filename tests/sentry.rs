@@ -2,9 +2,10 @@
 //! protocol puts on the wire (`POST /api/<project>/envelope/`, an `X-Sentry-Auth` header,
 //! newline-delimited JSON), decoded and checked.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -105,7 +106,7 @@ fn notice() -> Result<(), std::io::Error> {
 
 #[test]
 fn child_raises_alerts() {
-    if std::env::var_os("WS_OBSERVE_CHILD").is_none() {
+    if !common::child::in_child() {
         return;
     }
     let telemetry = ws_observe::runtime::init().expect("init");
@@ -116,25 +117,13 @@ fn child_raises_alerts() {
 
 #[test]
 fn alerts_become_sentry_events_with_level_tags_fingerprint_chain_and_trace() {
-    if std::env::var_os("WS_OBSERVE_CHILD").is_some() {
+    if common::child::in_child() {
         return;
     }
     let (port, received) = receiver();
     // Trace export to a closed port: spans are not delivered, but they have trace ids.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_raises_alerts",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("WS_OBSERVE_CHILD", "1")
-        .env("WS_OBSERVE_METRICS_ADDR", "off")
+    let closed = common::free_port();
+    let output = common::child::command("child_raises_alerts")
         .env(
             "SENTRY_DSN",
             format!("http://public0key@127.0.0.1:{port}/42"),

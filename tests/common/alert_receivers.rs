@@ -138,7 +138,7 @@ impl Alertmanager {
         )
         .unwrap();
         let log = dir.join("alertmanager.log");
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", super::free_port()).parse().unwrap();
         let child = Command::new(&binary)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.path={}", dir.join("data").display()))
@@ -203,14 +203,6 @@ impl Drop for Alertmanager {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One HTTP/1.1 request with `Connection: close`; returns (status, body), a chunked body

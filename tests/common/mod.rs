@@ -165,3 +165,13 @@ pub fn wait_until<T>(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// A loopback port nothing listens on: bound, then released (for a server a test starts, or a
+/// dead back-end).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind for a free port")
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -354,8 +354,5 @@ impl HangingCollector {
 
 /// `http://127.0.0.1:PORT` where nothing listens: the port was bound, then released.
 pub fn closed_port_endpoint() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind for a free port");
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
+    format!("http://127.0.0.1:{}", super::free_port())
 }

@@ -87,6 +87,11 @@ fn line(i: usize) -> String {
     format!("line {i:03} {}\n", ".".repeat(20))
 }
 
+/// `writer` (as `RotatingFile::new` returned it) on the test's `clock`.
+fn clocked(writer: std::io::Result<RotatingFile>, clock: &Clock) -> RotatingFile {
+    writer.unwrap().with_clock(clock.reader())
+}
+
 fn write_lines(writer: &mut RotatingFile, lines: impl IntoIterator<Item = usize>) {
     for i in lines {
         writer.write_all(line(i).as_bytes()).unwrap();
@@ -150,9 +155,10 @@ fn a_line_longer_than_the_limit_gets_a_file_of_its_own() {
 fn hourly_rotation_at_full_hours_utc() {
     let tmp = TempDir::new("hourly");
     let clock = Clock::at(MID_HOUR);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Hourly, None, None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Hourly, None, None),
+        &clock,
+    );
     write_lines(&mut writer, 0..1);
     clock.set(NEXT_HOUR - 1);
     write_lines(&mut writer, 1..2);
@@ -182,9 +188,10 @@ fn hourly_rotation_at_full_hours_utc() {
 fn an_hour_without_lines_opens_no_file() {
     let tmp = TempDir::new("quiet-hour");
     let clock = Clock::at(MID_HOUR);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Hourly, None, None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Hourly, None, None),
+        &clock,
+    );
     assert!(names(&tmp.0).is_empty(), "no file before the first line");
     write_lines(&mut writer, 0..1);
     clock.set(NEXT_HOUR + 2 * 3600 + 5);
@@ -204,9 +211,10 @@ fn an_hour_without_lines_opens_no_file() {
 fn daily_rotation_at_midnight_utc() {
     let tmp = TempDir::new("daily");
     let clock = Clock::at(LATE_EVENING);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Daily, None, None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Daily, None, None),
+        &clock,
+    );
     write_lines(&mut writer, 0..1);
     clock.set(MIDNIGHT - 1);
     write_lines(&mut writer, 1..2);
@@ -236,9 +244,10 @@ fn daily_rotation_at_midnight_utc() {
 fn never_rotates_on_time() {
     let tmp = TempDir::new("never");
     let clock = Clock::at(MID_HOUR);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Never, None, None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Never, None, None),
+        &clock,
+    );
     for i in 0..5 {
         write_lines(&mut writer, i..i + 1);
         clock.advance(40 * 86_400);
@@ -253,9 +262,10 @@ fn never_rotates_on_time() {
 fn time_and_size_together_whichever_comes_first() {
     let tmp = TempDir::new("both");
     let clock = Clock::at(NEXT_HOUR - 2);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Hourly, Some(60), None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Hourly, Some(60), None),
+        &clock,
+    );
     // Size first: three files within one second, numbered in order.
     write_lines(&mut writer, 0..5);
     // Then time, with the file at 30 of 60 bytes.
@@ -282,9 +292,10 @@ fn time_and_size_together_whichever_comes_first() {
 fn names_sort_in_creation_order_when_the_clock_goes_back() {
     let tmp = TempDir::new("clock-back");
     let clock = Clock::at(NEXT_HOUR);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Never, Some(30), None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Never, Some(30), None),
+        &clock,
+    );
     write_lines(&mut writer, 0..1);
     clock.set(MID_HOUR);
     write_lines(&mut writer, 1..2);
@@ -305,9 +316,10 @@ fn two_writers_never_share_a_file() {
     let tmp = TempDir::new("two-writers");
     let clock = Clock::at(MID_HOUR);
     let open = || {
-        RotatingFile::new(&tmp.0, "app", Rotation::Hourly, None, None)
-            .unwrap()
-            .with_clock(clock.reader())
+        clocked(
+            RotatingFile::new(&tmp.0, "app", Rotation::Hourly, None, None),
+            &clock,
+        )
     };
     let (mut a, mut b) = (open(), open());
     write_lines(&mut a, 0..1);
@@ -342,9 +354,10 @@ fn retention_counts_the_active_file() {
 fn retention_counts_earlier_files_of_the_prefix_only() {
     let tmp = TempDir::new("retention-earlier");
     let clock = Clock::at(MID_HOUR);
-    let mut earlier = RotatingFile::new(&tmp.0, "app", Rotation::Never, Some(30), None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut earlier = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Never, Some(30), None),
+        &clock,
+    );
     write_lines(&mut earlier, 0..4);
     drop(earlier);
     // Files that are not this prefix's: another prefix, and look-alikes.
@@ -360,9 +373,10 @@ fn retention_counts_earlier_files_of_the_prefix_only() {
     }
 
     clock.advance(1);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Never, None, Some(3))
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Never, None, Some(3)),
+        &clock,
+    );
     assert_eq!(names(&tmp.0).len(), 4 + others.len(), "nothing deleted yet");
     write_lines(&mut writer, 4..5);
     drop(writer);
@@ -431,9 +445,10 @@ fn drop_flushes() {
 fn a_removed_directory_is_created_again() {
     let tmp = TempDir::new("dir-removed");
     let clock = Clock::at(MID_HOUR);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Never, None, None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Never, None, None),
+        &clock,
+    );
     write_lines(&mut writer, 0..1);
     writer.flush().unwrap();
     std::fs::remove_dir_all(&tmp.0).unwrap();
@@ -451,9 +466,10 @@ fn a_removed_directory_is_created_again() {
 fn failed_lines_are_counted_and_writing_resumes() {
     let tmp = TempDir::new("fail");
     let clock = Clock::at(MID_HOUR);
-    let mut writer = RotatingFile::new(&tmp.0, "app", Rotation::Never, None, None)
-        .unwrap()
-        .with_clock(clock.reader());
+    let mut writer = clocked(
+        RotatingFile::new(&tmp.0, "app", Rotation::Never, None, None),
+        &clock,
+    );
     write_lines(&mut writer, 0..1);
     writer.flush().unwrap();
     // The directory becomes a file: no log file can be opened there.

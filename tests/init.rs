@@ -66,22 +66,9 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
         ],
     );
     let stdout = output.stdout.clone();
-    let json: Vec<serde_json::Value> = stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
+    let json = common::json_lines(&stdout);
     for line in &json {
-        for required in [
-            "@timestamp",
-            "log.level",
-            "message",
-            "ecs.version",
-            "log.logger",
-            "service.name",
-        ] {
-            assert!(line.get(required).is_some(), "{required} missing in {line}");
-        }
+        common::assert_ecs_line(line);
         assert_eq!(line["service.name"], "init-test-service");
     }
     let error = json

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::{assert_ecs_line, json_lines};
 use serde_json::Value;
 use ws_observe::runtime::privacy::Pseudonymizer;
 use ws_observe::{ws_handler, ws_observe};
@@ -48,27 +49,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// The JSON log lines of a text (the test harness prints a few lines of its own).
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter(|line| line.starts_with('{'))
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
-        .collect()
-}
-
-fn assert_ecs(line: &Value) {
-    for required in [
-        "@timestamp",
-        "log.level",
-        "message",
-        "ecs.version",
-        "log.logger",
-        "service.name",
-    ] {
-        assert!(line.get(required).is_some(), "{required} missing in {line}");
-    }
 }
 
 /// The log files of a directory, oldest first, with their text.
@@ -136,7 +116,7 @@ fn log_files_rotate_by_size_keep_max_files_and_hold_every_line_as_ecs_json() {
     // 60 "looking up", 9 handler errors, the hostile and the long line, at least.
     assert!(stdout_lines.len() >= 71, "{output}");
     for line in &stdout_lines {
-        assert_ecs(line);
+        assert_ecs_line(line);
         assert_eq!(line["service.name"], "privacy-test");
     }
 
@@ -375,7 +355,7 @@ fn pretty_stdout_still_writes_json_files() {
         lines.iter().any(|l| l["message"] == "looking up"),
         "{files}"
     );
-    lines.iter().for_each(assert_ecs);
+    lines.iter().for_each(assert_ecs_line);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -175,3 +175,26 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The JSON log lines of a process's output (lines of the test harness are skipped); each
+/// must parse.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+/// Fails unless `line` has every field ecs-logging requires, and the service name.
+pub fn assert_ecs_line(line: &serde_json::Value) {
+    for required in [
+        "@timestamp",
+        "log.level",
+        "message",
+        "ecs.version",
+        "log.logger",
+        "service.name",
+    ] {
+        assert!(line.get(required).is_some(), "{required} missing in {line}");
+    }
+}

@@ -16,9 +16,16 @@ pub(crate) trait JsonSink {
 /// A `Visit` that renders each value as JSON into its sink.
 pub(crate) struct Recorder<'a, S: JsonSink>(pub(crate) &'a mut S);
 
+impl<S: JsonSink> Recorder<'_, S> {
+    /// Every field reaches the sink under the key it is written as.
+    fn field(&mut self, field: &Field, render: impl FnOnce(&mut String)) {
+        self.0.field(ecs_key(field.name()), render);
+    }
+}
+
 impl<S: JsonSink> Visit for Recorder<'_, S> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             if value.is_finite() {
                 let _ = write!(out, "{value}");
             } else {
@@ -28,48 +35,48 @@ impl<S: JsonSink> Visit for Recorder<'_, S> {
         });
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             let _ = write!(out, "{value}");
         });
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             let _ = write!(out, "{value}");
         });
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             let _ = write!(out, "{value}");
         });
     }
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             let _ = write!(out, "{value}");
         });
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             out.push_str(if value { "true" } else { "false" });
         });
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             escape::push_str(out, value);
         });
     }
     fn record_bytes(&mut self, field: &Field, value: &[u8]) {
         // Bytes from the network may be anything: invalid UTF-8 becomes U+FFFD, never raw.
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             escape::push_str(out, &String::from_utf8_lossy(value));
         });
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             escape::push_fmt(out, format_args!("{value}"));
         });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.field(field.name(), |out| {
+        self.field(field, |out| {
             escape::push_fmt(out, format_args!("{value:?}"));
         });
     }
@@ -116,7 +123,7 @@ impl SpanFields {
 /// The key a field is written under. ECS makes `error` an object (`error.message`,
 /// `error.type`...): a plain `error = %e` field, the usual `tracing` idiom, written as is would
 /// make Elasticsearch reject the whole line, so it is written as `error.message`.
-pub(crate) fn ecs_key(name: &'static str) -> &'static str {
+fn ecs_key(name: &'static str) -> &'static str {
     if name == "error" {
         "error.message"
     } else {
@@ -136,7 +143,6 @@ impl JsonSink for SpanFields {
         if derived_or_exporter_only(name) {
             return;
         }
-        let name = ecs_key(name);
         let start = self.values.len();
         render(&mut self.values);
         let range = (start as u32, self.values.len() as u32);

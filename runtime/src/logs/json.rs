@@ -13,7 +13,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::escape;
-use super::fields::{JsonSink, Recorder, SpanFields, ecs_key};
+use super::fields::{JsonSink, Recorder, SpanFields};
 use super::timestamp;
 
 /// The `ecs.version` written on every line.
@@ -81,7 +81,6 @@ impl JsonSink for EventSink<'_> {
             render(self.message);
             return;
         }
-        let name = ecs_key(name);
         if self.written.contains(&name) || is_reserved(name) {
             return;
         }

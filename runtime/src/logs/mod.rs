@@ -45,8 +45,11 @@ pub(crate) fn dropped_lines() -> u64 {
 /// get `Targets`, which decides once per callsite and keeps no per-span state; `EnvFilter`
 /// takes a shared lock on every span enter, exit and close (contended between worker
 /// threads), so it is used only when the value needs it: span or field directives.
-fn level_filter(directives: &str) -> Box<dyn Layer<Registry> + Send + Sync> {
-    match plain_targets(directives) {
+fn level_filter(
+    directives: &str,
+    targets: Option<Targets>,
+) -> Box<dyn Layer<Registry> + Send + Sync> {
+    match targets {
         Some(targets) => Box::new(targets),
         // Validated by the setter; parse_lossy cannot fail here.
         None => Box::new(EnvFilter::builder().parse_lossy(directives)),
@@ -174,18 +177,21 @@ pub(crate) fn subscriber(
     // The common production case, JSON lines with a plain `RUST_LOG` and no trace export, is
     // built from concrete types: every span's new/enter/exit/close then runs without the
     // virtual calls and repeated downcasts a stack of boxed layers costs.
-    if let (LogFormat::Json, None, Some(targets)) = (
+    let targets = match (
         config.log_format,
         &tracer,
         plain_targets(&config.log_filter),
     ) {
-        let output = JsonLayer::new(writers, config.service_name());
-        return (
-            Box::new(Registry::default().with(targets).with(output)),
-            guards,
-        );
-    }
-    let filter = level_filter(&config.log_filter);
+        (LogFormat::Json, None, Some(targets)) => {
+            let output = JsonLayer::new(writers, config.service_name());
+            return (
+                Box::new(Registry::default().with(targets).with(output)),
+                guards,
+            );
+        }
+        (_, _, targets) => targets,
+    };
+    let filter = level_filter(&config.log_filter, targets);
     let output = match config.log_format {
         LogFormat::Json => JsonLayer::new(writers, config.service_name())
             .with_trace_ids(tracer.is_some())
@@ -225,30 +231,23 @@ pub(crate) fn subscriber(
     )
 }
 
-/// Every line to stdout (or the configured writer) and to the files, whichever are on.
+/// Every line to stdout (or the configured writer) and to the files, whichever are on. A
+/// clone (queue handles) writes each line.
+#[derive(Clone)]
 struct Writers {
     primary: Option<NonBlocking>,
     files: Option<NonBlocking>,
 }
 
 impl<'a> MakeWriter<'a> for Writers {
-    type Writer = LineWriter;
+    type Writer = Writers;
 
-    fn make_writer(&'a self) -> LineWriter {
-        LineWriter {
-            primary: self.primary.clone(),
-            files: self.files.clone(),
-        }
+    fn make_writer(&'a self) -> Writers {
+        self.clone()
     }
 }
 
-/// One line's writer: the same bytes to each destination.
-struct LineWriter {
-    primary: Option<NonBlocking>,
-    files: Option<NonBlocking>,
-}
-
-impl Write for LineWriter {
+impl Write for Writers {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         // Each queue takes the whole buffer or drops (and counts) it: never a partial line.
         for writer in [&mut self.primary, &mut self.files].into_iter().flatten() {
@@ -272,7 +271,7 @@ mod tests {
     use tracing_subscriber::layer::{Context, SubscriberExt};
     use tracing_subscriber::{Layer, Registry};
 
-    use super::level_filter;
+    use super::{level_filter, plain_targets};
 
     /// Records the target and level of every event that passes the filter.
     struct Seen(Arc<Mutex<Vec<String>>>);
@@ -288,7 +287,7 @@ mod tests {
     fn passing(directives: &str) -> Vec<String> {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let subscriber = Registry::default()
-            .with(level_filter(directives))
+            .with(level_filter(directives, plain_targets(directives)))
             .with(Seen(seen.clone()));
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("conn");

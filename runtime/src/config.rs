@@ -380,9 +380,7 @@ impl Config {
             )?;
         }
         if let Some(key) = lookup(vars::PSEUDONYM_KEY) {
-            // The text is the key, without surrounding whitespace: a secret file's trailing
-            // newline must not change every pseudonym.
-            config = config.set_pseudonym_key(key.trim().as_bytes())?;
+            config = config.set_pseudonym_key(crate::privacy::key_from_text(&key))?;
         }
         if let Some(path) = lookup(vars::CONSENT_LOG).filter(|v| !v.trim().is_empty()) {
             config = config.set_consent_log(path.trim());

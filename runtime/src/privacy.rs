@@ -176,7 +176,9 @@ pub fn pseudonymize_display(value: &(impl Display + ?Sized)) -> String {
 
 fn global() -> &'static Pseudonymizer {
     let global = GLOBAL.get_or_init(env_or_random_key);
-    if global.random_key {
+    // Reads first: on the per-call path, a store to a shared flag on every call would bounce
+    // its cache line between threads.
+    if global.random_key && !USED.load(Ordering::Relaxed) {
         USED.store(true, Ordering::Relaxed);
         warn_random_key_once();
     }
@@ -260,11 +262,18 @@ pub(crate) fn install_key(key: Option<&[u8]>) {
 /// Whether a pseudonym has been computed under the random key.
 static USED: AtomicBool = AtomicBool::new(false);
 
+/// The key in a variable's text: the text itself, without surrounding whitespace (a secret
+/// file's trailing newline must not change every pseudonym).
+pub(crate) fn key_from_text(text: &str) -> &[u8] {
+    text.trim().as_bytes()
+}
+
 /// The environment's key when it is usable (`init()` reports it when it is not), else a
 /// random one.
 fn env_or_random_key() -> Global {
-    match std::env::var_os(vars::PSEUDONYM_KEY)
-        .and_then(|key| Pseudonymizer::new(key.as_encoded_bytes()).ok())
+    match std::env::var(vars::PSEUDONYM_KEY)
+        .ok()
+        .and_then(|text| Pseudonymizer::new(key_from_text(&text)).ok())
     {
         Some(pseudonymizer) => Global {
             pseudonymizer,

@@ -1,8 +1,10 @@
 //! Per-call overhead of `#[ws_observe]`, side by side with what a user would otherwise pick:
 //! a bare function, hand-written `prometheus` metrics with pre-resolved handles,
 //! `#[tracing::instrument]`, and `#[autometrics]` (prometheus-client backend). Each with no
-//! subscriber, then with ws-observe's JSON log layer (what `runtime::init()` installs) writing
-//! to `io::sink()`, then with `tracing-subscriber`'s own JSON formatter for comparison.
+//! subscriber, then with ws-observe's JSON subscriber (what `runtime::init()` installs)
+//! writing to `io::sink()`, with ws-observe's JSON layer over `tracing-subscriber`'s registry
+//! (what `init()` installs with trace export), and with `tracing-subscriber`'s own JSON
+//! formatter for comparison.
 //!
 //! `cargo bench --bench overhead`; ratios are in BENCHMARKS.md. Absolute times on a shared
 //! machine mean little: compare within one run.
@@ -97,13 +99,25 @@ fn autometricised(x: u64) -> Result<u64, BenchError> {
     bare(x)
 }
 
-/// ws-observe's JSON layer, as `runtime::init()` installs it (minus the non-blocking queue).
+/// ws-observe's JSON subscriber, as `runtime::init()` installs it for JSON logs without trace
+/// export (minus the non-blocking queue).
 fn ws_observe_json(level: tracing::Level) -> Dispatch {
+    let filter = tracing_subscriber::filter::Targets::new().with_default(level);
+    Dispatch::new(ws_observe::runtime::logs::JsonSubscriber::new(
+        std::io::sink,
+        "bench",
+        filter,
+    ))
+}
+
+/// ws-observe's JSON layer over `tracing-subscriber`'s registry: what `runtime::init()`
+/// installs when trace export is on (here without the export layer).
+fn registry_json_layer(level: tracing::Level) -> Dispatch {
     use tracing_subscriber::layer::SubscriberExt;
     let layer = ws_observe::runtime::logs::JsonLayer::new(std::io::sink, "bench");
     let subscriber = tracing_subscriber::registry()
-        .with(layer)
-        .with(tracing_subscriber::filter::LevelFilter::from_level(level));
+        .with(tracing_subscriber::filter::Targets::new().with_default(level))
+        .with(layer);
     Dispatch::new(subscriber)
 }
 
@@ -149,6 +163,10 @@ fn bench(c: &mut Criterion) {
     // The same JSON subscriber for every contender, span enabled.
     for (subscriber, dispatch) in [
         ("ws_observe_json", ws_observe_json(tracing::Level::INFO)),
+        (
+            "registry_json_layer",
+            registry_json_layer(tracing::Level::INFO),
+        ),
         ("fmt_json", fmt_json(tracing::Level::INFO)),
     ] {
         tracing::dispatcher::with_default(&dispatch, || {

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tracing::Dispatch;
-use tracing_subscriber::layer::SubscriberExt;
 use ws_observe::runtime::consent::{Decision, Journal};
 use ws_observe::runtime::privacy::Pseudonymizer;
 use ws_observe::ws_observe;
@@ -34,9 +33,14 @@ fn redacted(email: &str) -> usize {
     email.len()
 }
 
+/// ws-observe's JSON subscriber at `info`, as `runtime::init()` installs it.
 fn json_dispatch() -> Dispatch {
-    let layer = ws_observe::runtime::logs::JsonLayer::new(std::io::sink, "bench");
-    Dispatch::new(tracing_subscriber::registry().with(layer))
+    let filter = tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO);
+    Dispatch::new(ws_observe::runtime::logs::JsonSubscriber::new(
+        std::io::sink,
+        "bench",
+        filter,
+    ))
 }
 
 fn bench(c: &mut Criterion) {

@@ -53,6 +53,15 @@ const MESSAGES_PER_CONNECTION: u64 = 2_000;
 const WINDOW: usize = 64;
 const PAYLOAD_BYTES: usize = 64;
 const SAMPLE_SIZE: usize = 20;
+/// Server runtime worker threads (`WS_BENCH_SERVER_WORKERS` overrides).
+const SERVER_WORKERS: usize = 1;
+
+fn server_workers() -> usize {
+    std::env::var("WS_BENCH_SERVER_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SERVER_WORKERS)
+}
 /// Echoes per criterion iteration.
 const MESSAGES: u64 = CONNECTIONS as u64 * MESSAGES_PER_CONNECTION;
 /// Largest frame the handlers accept.
@@ -243,7 +252,7 @@ impl Server {
     fn start(variant: Variant) -> Server {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
         builder
-            .worker_threads(2)
+            .worker_threads(server_workers())
             .enable_all()
             .thread_name(variant.thread_name());
         if variant != Variant::Bare {
@@ -387,11 +396,15 @@ async fn batch(
         sink.flush().await.expect("flush");
     };
     let receive = async {
-        for _ in 0..MESSAGES_PER_CONNECTION {
+        let mut echoes = 0;
+        while echoes < MESSAGES_PER_CONNECTION {
             match stream.next().await {
                 Some(Ok(Message::Binary(echo))) => assert_eq!(echo.len(), PAYLOAD_BYTES),
+                // The instrumented server's keepalive pings (tungstenite answers them).
+                Some(Ok(Message::Ping(_))) => continue,
                 other => panic!("unexpected echo: {other:?}"),
             }
+            echoes += 1;
             window.add_permits(1);
         }
     };
@@ -442,23 +455,37 @@ fn current_thread_cpu() -> Option<Duration> {
 
 // ---- The bench. ----
 
+const VARIANTS: [Variant; 3] = [
+    Variant::Bare,
+    Variant::Instrumented,
+    Variant::HandlerSpansFiltered,
+];
+/// Rounds of the paired phase; each runs every variant once, back to back.
+const PAIRED_ROUNDS: usize = 150;
+/// Iterations (of `MESSAGES` echoes) per variant per round: about a tenth of a second.
+const PAIRED_ITERS: u64 = 1;
+
 fn bench(c: &mut Criterion) {
+    // Every server is up for the whole run (an idle one parks its threads and costs nothing),
+    // so the paired phase can switch between them without restarting anything.
+    let mut setups: Vec<(Variant, Server, Clients)> = VARIANTS
+        .into_iter()
+        .map(|variant| {
+            let server = Server::start(variant);
+            let clients = Clients::connect(server.addr);
+            (variant, server, clients)
+        })
+        .collect();
+
     let mut group = c.benchmark_group("ws_throughput");
     group
         .throughput(Throughput::Elements(MESSAGES))
         .sample_size(SAMPLE_SIZE)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5))
+        .measurement_time(Duration::from_secs(3))
         .sampling_mode(SamplingMode::Flat);
-
     let mut results = Vec::new();
-    for variant in [
-        Variant::Bare,
-        Variant::Instrumented,
-        Variant::HandlerSpansFiltered,
-    ] {
-        let server = Server::start(variant);
-        let mut clients = Clients::connect(server.addr);
+    for (variant, _, clients) in &mut setups {
         let mut records = Vec::new();
         group.bench_function(variant.name(), |b| {
             b.iter_custom(|iters| {
@@ -468,12 +495,84 @@ fn bench(c: &mut Criterion) {
                 wall
             })
         });
-        clients.close();
-        server.stop();
-        results.push((variant, records));
+        results.push((*variant, records));
     }
     group.finish();
     summarise(&results);
+
+    // Criterion measures the variants one after the other, seconds apart; on a shared machine
+    // the load of other tenants drifts by more than the difference being measured. The
+    // ratios come from this phase instead: short runs of each variant back to back, in a
+    // rotating order, each round giving one ratio measured under the same conditions.
+    if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
+        return;
+    }
+    let rounds = paired_rounds(&mut setups);
+    report_paired(&rounds);
+
+    for (_, server, clients) in setups {
+        clients.close();
+        server.stop();
+    }
+}
+
+/// Wall time per echo of each variant (in `VARIANTS` order), one entry per round.
+fn paired_rounds(setups: &mut [(Variant, Server, Clients)]) -> Vec<[f64; 3]> {
+    // One untimed round first: connections and caches warm again after criterion's runs.
+    for (variant, _, clients) in setups.iter_mut() {
+        clients.run(PAIRED_ITERS, variant.thread_name());
+    }
+    (0..PAIRED_ROUNDS)
+        .map(|round| {
+            let mut per_echo = [0.0; 3];
+            for offset in 0..setups.len() {
+                let index = (round + offset) % setups.len();
+                let (variant, _, clients) = &mut setups[index];
+                let record = clients.run(PAIRED_ITERS, variant.thread_name());
+                per_echo[index] = record.wall.as_secs_f64() / (PAIRED_ITERS * MESSAGES) as f64;
+            }
+            per_echo
+        })
+        .collect()
+}
+
+/// The median and quartiles of `values`.
+fn quartiles(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let position = q * (values.len() - 1) as f64;
+        let (low, high) = (position.floor() as usize, position.ceil() as usize);
+        values[low] + (values[high] - values[low]) * (position - low as f64)
+    };
+    (at(0.25), at(0.5), at(0.75))
+}
+
+fn report_paired(rounds: &[[f64; 3]]) {
+    if rounds.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "ws_throughput paired: {} rounds, each variant {} x {MESSAGES} echoes per round, \
+         back to back in rotating order",
+        rounds.len(),
+        PAIRED_ITERS
+    );
+    for (index, variant) in VARIANTS.iter().enumerate() {
+        let (low, median, high) = quartiles(rounds.iter().map(|r| 1.0 / r[index]).collect());
+        println!(
+            "  {:<36} median {median:>8.0} msgs/s   (quartiles {low:.0} .. {high:.0})",
+            variant.name()
+        );
+    }
+    for (index, variant) in VARIANTS.iter().enumerate().skip(1) {
+        // Same-round ratio: throughput(variant) / throughput(bare) = time(bare) / time(variant).
+        let (low, median, high) = quartiles(rounds.iter().map(|r| r[0] / r[index]).collect());
+        println!(
+            "  paired ratio {} / bare = {median:.3}   (quartiles {low:.3} .. {high:.3})",
+            variant.name()
+        );
+    }
 }
 
 struct Summary {

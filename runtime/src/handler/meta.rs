@@ -106,10 +106,8 @@ impl HandlerMeta {
         if !self.registered.load(Ordering::Acquire) {
             self.register();
         }
-        self.stripes[stripes::index()]
-            .0
-            .started
-            .fetch_add(1, Ordering::Relaxed);
+        let stripe = stripes::current();
+        stripe.add(&self.stripes[stripe.index()].0.started, 1);
         CallGuard::new(self, span, Instant::now())
     }
 
@@ -129,10 +127,12 @@ impl HandlerMeta {
     #[inline]
     pub(crate) fn record(&self, outcome: OutcomeKind, nanos: u64) {
         // The finishing thread's stripe, which need not be the starting one: only sums count.
-        let cells = &self.stripes[stripes::index()].0;
-        cells.duration_nanos.observe(nanos);
-        // Last: the outcome counters double as the "finished" count behind the in-flight gauge.
-        cells.outcomes[outcome.index()].fetch_add(1, Ordering::Release);
+        let stripe = stripes::current();
+        let cells = &self.stripes[stripe.index()].0;
+        cells.duration_nanos.observe_on(stripe, nanos);
+        // Last (a release): the outcome counters double as the "finished" count behind the
+        // in-flight gauge.
+        stripe.add(&cells.outcomes[outcome.index()], 1);
     }
 
     /// Reads the counters. In flight is derived as started − finished; finished is read first,

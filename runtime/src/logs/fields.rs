@@ -36,13 +36,14 @@ impl<S: JsonSink> Visit for Recorder<'_, S> {
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.field(field, |out| {
-            let _ = write!(out, "{value}");
+            if value < 0 {
+                out.push('-');
+            }
+            push_u64(out, value.unsigned_abs());
         });
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, |out| {
-            let _ = write!(out, "{value}");
-        });
+        self.field(field, |out| push_u64(out, value));
     }
     fn record_i128(&mut self, field: &Field, value: i128) {
         self.field(field, |out| {
@@ -82,6 +83,24 @@ impl<S: JsonSink> Visit for Recorder<'_, S> {
     }
 }
 
+/// Appends `value` in decimal. Integers are the commonest span field (sizes, counts, ids) and
+/// `write!` through `core::fmt` costs several times this digit loop.
+fn push_u64(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
+}
+
 /// A span's fields, each value already rendered as JSON. Stored in the span's extensions; a
 /// span with nothing worth storing gets no allocation at all, and one with a few fields gets
 /// one buffer for all their values (spans are opened per message: allocations add up).
@@ -101,6 +120,27 @@ const INLINE_FIELDS: usize = 4;
 impl SpanFields {
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Forgets every field, keeping the buffers for the next span stored here (a pooled span
+    /// slot then records its fields without allocating). A buffer grown large by one huge
+    /// value is let go rather than kept for ever.
+    pub(crate) fn clear(&mut self) {
+        const KEEP_BYTES: usize = 1024;
+        if self.values.capacity() > KEEP_BYTES {
+            self.values = String::new();
+        } else {
+            self.values.clear();
+        }
+        self.len = 0;
+        self.more.clear();
+    }
+
+    /// Adds (or replaces) every field of `other`.
+    pub(crate) fn extend(&mut self, other: &SpanFields) {
+        for (name, value) in other.iter() {
+            self.field(name, |out| out.push_str(value));
+        }
     }
 
     /// Each field's name and rendered value, in the order first recorded.
@@ -166,6 +206,37 @@ mod tests {
 
     fn record(fields: &mut SpanFields, name: &'static str, value: &str) {
         fields.field(name, |out| escape::push_str(out, value));
+    }
+
+    #[test]
+    fn integers_render_as_json_numbers() {
+        for value in [0, 7, 10, 64, 999, 1_000_000, u64::MAX] {
+            let mut out = String::new();
+            push_u64(&mut out, value);
+            assert_eq!(out, value.to_string());
+        }
+    }
+
+    #[test]
+    fn cleared_fields_are_gone_and_the_buffer_is_reused() {
+        let mut fields = SpanFields::default();
+        for name in ["a", "b", "c", "d", "e"] {
+            record(&mut fields, name, name);
+        }
+        let capacity = fields.values.capacity();
+        fields.clear();
+        assert!(fields.is_empty());
+        assert_eq!(fields.iter().count(), 0);
+        assert_eq!(fields.values.capacity(), capacity);
+        record(&mut fields, "z", "z");
+        assert_eq!(fields.iter().collect::<Vec<_>>(), [("z", "\"z\"")]);
+
+        record(&mut fields, "huge", &"x".repeat(10_000));
+        fields.clear();
+        assert!(
+            fields.values.capacity() < 10_000,
+            "a huge value's buffer is let go"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
+use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::Context;
@@ -35,8 +35,7 @@ pub const ECS_VERSION: &str = "8.11.0";
 /// ```
 pub struct JsonLayer<W> {
     make_writer: W,
-    /// `"service.name":"..."`, escaped once.
-    service_fragment: String,
+    format: LineFormat,
     /// Write the OpenTelemetry `trace.id` and `span.id` of the current span.
     trace_ids: bool,
 }
@@ -48,11 +47,9 @@ where
     /// Writes lines through `make_writer` (anything `tracing-subscriber` accepts: `io::stdout`,
     /// a non-blocking writer, ...), tagged with `service_name`.
     pub fn new(make_writer: W, service_name: &str) -> Self {
-        let mut service_fragment = String::from("\"service.name\":");
-        escape::push_str(&mut service_fragment, service_name);
         JsonLayer {
             make_writer,
-            service_fragment,
+            format: LineFormat::new(service_name),
             trace_ids: false,
         }
     }
@@ -140,24 +137,78 @@ where
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // Rendered before the span's extensions are locked: a value's `Display` may log inside
+        // this very span, and that event reads them.
+        let mut rendered = SpanFields::default();
+        values.record(&mut Recorder(&mut rendered));
+        if rendered.is_empty() {
+            return;
+        }
         let mut extensions = span.extensions_mut();
         match extensions.get_mut::<SpanFields>() {
-            Some(fields) => values.record(&mut Recorder(fields)),
-            None => {
-                let mut fields = SpanFields::default();
-                values.record(&mut Recorder(&mut fields));
-                if !fields.is_empty() {
-                    extensions.insert(fields);
-                }
-            }
+            Some(fields) => fields.extend(&rendered),
+            None => extensions.insert(rendered),
         }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let scope = ctx.event_scope(event).map(|scope| scope.map(RegistrySpan));
+        let trace_ids = self.trace_ids && ctx.event_span(event).is_some();
+        self.format.write(event, scope, trace_ids, |line| {
+            let _ = self
+                .make_writer
+                .make_writer_for(event.metadata())
+                .write_all(line);
+        });
+    }
+}
+
+/// A span of `tracing-subscriber`'s registry, as the line format reads it.
+struct RegistrySpan<'a, S: LookupSpan<'a>>(tracing_subscriber::registry::SpanRef<'a, S>);
+
+impl<'a, S: LookupSpan<'a>> ScopeSpan for RegistrySpan<'a, S> {
+    fn read(&self, visit: &mut dyn FnMut(&'static Metadata<'static>, Option<&SpanFields>)) {
+        visit(self.0.metadata(), self.0.extensions().get::<SpanFields>());
+    }
+}
+
+/// One span of an event's scope, as [`LineFormat`] reads it: whoever stores spans (the
+/// registry's extensions, or [`JsonSubscriber`](super::JsonSubscriber)'s own slots) shows
+/// its metadata and the fields recorded on it.
+pub(crate) trait ScopeSpan {
+    /// Calls `visit` with the span's metadata and the fields recorded on it, if any.
+    fn read(&self, visit: &mut dyn FnMut(&'static Metadata<'static>, Option<&SpanFields>));
+}
+
+/// The ecs-logging line format shared by [`JsonLayer`] and
+/// [`JsonSubscriber`](super::JsonSubscriber): one JSON object per event, the event's fields,
+/// then the fields of the spans of its scope.
+pub(crate) struct LineFormat {
+    /// `"service.name":"..."`, escaped once.
+    service_fragment: String,
+}
+
+impl LineFormat {
+    pub(crate) fn new(service_name: &str) -> Self {
+        let mut service_fragment = String::from("\"service.name\":");
+        escape::push_str(&mut service_fragment, service_name);
+        LineFormat { service_fragment }
+    }
+
+    /// Renders `event` with the spans of `scope` (innermost first) and hands the line,
+    /// newline included, to `write` in one piece: a non-blocking writer sends each write as
+    /// one message, so a line is never split.
+    pub(crate) fn write<T: ScopeSpan>(
+        &self,
+        event: &Event<'_>,
+        scope: Option<impl Iterator<Item = T>>,
+        trace_ids: bool,
+        write: impl FnOnce(&[u8]),
+    ) {
         // Reuse this thread's buffers; a re-entrant event (a field's Debug that logs) gets
         // fresh ones instead of a RefCell panic.
         BUFFERS.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buffers) => self.write_event(&mut buffers, event, &ctx),
+            Ok(mut buffers) => self.render(&mut buffers, event, scope, trace_ids, write),
             Err(_) => {
                 let mut fresh = Buffers {
                     line: String::new(),
@@ -165,20 +216,19 @@ where
                     fields: String::new(),
                     written: Vec::new(),
                 };
-                self.write_event(&mut fresh, event, &ctx);
+                self.render(&mut fresh, event, scope, trace_ids, write);
             }
         });
     }
-}
 
-impl<W> JsonLayer<W>
-where
-    W: for<'w> MakeWriter<'w> + 'static,
-{
-    fn write_event<S>(&self, buffers: &mut Buffers, event: &Event<'_>, ctx: &Context<'_, S>)
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
+    fn render<T: ScopeSpan>(
+        &self,
+        buffers: &mut Buffers,
+        event: &Event<'_>,
+        scope: Option<impl Iterator<Item = T>>,
+        trace_ids: bool,
+        write: impl FnOnce(&[u8]),
+    ) {
         let Buffers {
             line,
             message,
@@ -215,29 +265,29 @@ where
         line.push_str(&self.service_fragment);
         line.push_str(fields);
 
-        if self.trace_ids && ctx.event_span(event).is_some() {
+        if trace_ids {
             push_trace_ids(line);
         }
-        if let Some(scope) = ctx.event_scope(event) {
+        if let Some(scope) = scope {
             // Innermost first, so the innermost span wins a name clash.
             let mut names: Vec<&'static str> = Vec::new();
             for span in scope {
-                names.push(span.name());
-                let span_meta = span.metadata();
-                if span_meta.fields().field("ws.handler").is_some() {
-                    // A handler span: its `ws.handler` and `code.namespace` are its name and target.
-                    push_field(line, written, "ws.handler", |out| {
-                        escape::push_str(out, span.name())
-                    });
-                    push_field(line, written, "code.namespace", |out| {
-                        escape::push_str(out, span_meta.target())
-                    });
-                }
-                if let Some(stored) = span.extensions().get::<SpanFields>() {
-                    for (name, value) in stored.iter() {
+                span.read(&mut |span_meta, stored| {
+                    names.push(span_meta.name());
+                    if span_meta.fields().field("ws.handler").is_some() {
+                        // A handler span: its `ws.handler` and `code.namespace` are its name
+                        // and target.
+                        push_field(line, written, "ws.handler", |out| {
+                            escape::push_str(out, span_meta.name())
+                        });
+                        push_field(line, written, "code.namespace", |out| {
+                            escape::push_str(out, span_meta.target())
+                        });
+                    }
+                    for (name, value) in stored.into_iter().flat_map(SpanFields::iter) {
                         push_field(line, written, name, |out| out.push_str(value));
                     }
-                }
+                });
             }
             line.push_str(",\"spans\":[");
             for (i, name) in names.iter().rev().enumerate() {
@@ -250,11 +300,7 @@ where
         }
         line.push_str("}\n");
 
-        // One write per line: the non-blocking writer sends each write as one message.
-        let _ = self
-            .make_writer
-            .make_writer_for(meta)
-            .write_all(line.as_bytes());
+        write(line.as_bytes());
         if line.capacity() > 64 * 1024 {
             *line = String::new(); // do not keep a huge line's buffer forever
         }

@@ -9,9 +9,11 @@ mod escape;
 mod fields;
 pub mod file;
 mod json;
+mod subscriber;
 pub(crate) mod timestamp;
 
 pub use json::{ECS_VERSION, JsonLayer};
+pub use subscriber::JsonSubscriber;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -174,20 +176,17 @@ pub(crate) fn subscriber(
     });
     let writers = Writers { primary, files };
 
-    // The common production case, JSON lines with a plain `RUST_LOG` and no trace export, is
-    // built from concrete types: every span's new/enter/exit/close then runs without the
-    // virtual calls and repeated downcasts a stack of boxed layers costs.
+    // The common production case, JSON lines with a plain `RUST_LOG` and no trace export, gets
+    // a subscriber of its own, made for a span per message (see `JsonSubscriber`): the same
+    // lines, without the registry's per-span bookkeeping.
     let targets = match (
         config.log_format,
         &tracer,
         plain_targets(&config.log_filter),
     ) {
         (LogFormat::Json, None, Some(targets)) => {
-            let output = JsonLayer::new(writers, config.service_name());
-            return (
-                Box::new(Registry::default().with(targets).with(output)),
-                guards,
-            );
+            let subscriber = JsonSubscriber::new(writers, config.service_name(), targets);
+            return (Box::new(subscriber), guards);
         }
         (_, _, targets) => targets,
     };

@@ -1,10 +1,12 @@
 //! Lock-free metric cells for hot paths, and the few lines that turn them into Prometheus
 //! families. The `prometheus` crate's own types go through label lookups and f64 CAS loops;
-//! these are plain `fetch_add`s on cells that live in `static`s, read only at scrape time.
+//! these are plain additions on cells that live in `static`s, read only at scrape time.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus::proto::{self, MetricFamily, MetricType};
+
+use super::stripes::Stripe;
 
 /// A histogram with fixed integer bounds (nanoseconds, bytes): one `fetch_add` for the bucket
 /// and one for the sum per observation. The count is the sum of the buckets, so it can never
@@ -38,12 +40,25 @@ impl<const B: usize> AtomicHistogram<B> {
 
     #[inline]
     pub(crate) fn observe(&self, value: u64) {
+        let bucket = self.bucket(value);
+        bucket.fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(value, Ordering::Relaxed);
+    }
+
+    /// Observes `value` in a striped copy of a histogram (see `metrics::stripes`).
+    #[inline]
+    pub(crate) fn observe_on(&self, stripe: Stripe, value: u64) {
+        stripe.add(self.bucket(value), 1);
+        stripe.add(&self.sum, value);
+    }
+
+    #[inline]
+    fn bucket(&self, value: u64) -> &AtomicU64 {
         // Linear: the low buckets are the common case, and B is small.
         match self.bounds.iter().position(|&bound| value <= bound) {
-            Some(i) => self.buckets[i].fetch_add(1, Ordering::Relaxed),
-            None => self.overflow.fetch_add(1, Ordering::Relaxed),
-        };
-        self.sum.fetch_add(value, Ordering::Relaxed);
+            Some(i) => &self.buckets[i],
+            None => &self.overflow,
+        }
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {

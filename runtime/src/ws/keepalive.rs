@@ -5,8 +5,9 @@
 //! when the write side is not waiting on the socket: tokio-tungstenite keeps one write waker,
 //! and registering the reader there while a writer waits would leave the writer asleep.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_sink::Sink;
@@ -22,6 +23,8 @@ pub(crate) struct Keepalive {
     interval: Duration,
     timeout: Duration,
     next_ping: Pin<Box<Sleep>>,
+    /// The waker `next_ping` was last polled with, while it is armed with it.
+    timer_waker: Option<Waker>,
     waiting: Option<Waiting>,
     sequence: u64,
 }
@@ -45,6 +48,7 @@ impl Keepalive {
             interval,
             timeout,
             next_ping: Box::pin(tokio::time::sleep(interval)),
+            timer_waker: None,
             waiting: None,
             sequence: 0,
         }
@@ -61,7 +65,7 @@ impl Keepalive {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        if self.waiting.is_none() && self.next_ping.as_mut().poll(cx).is_ready() {
+        if self.waiting.is_none() && self.ping_due(cx) {
             self.sequence += 1;
             self.waiting = Some(Waiting {
                 payload: self.sequence.to_be_bytes(),
@@ -80,6 +84,25 @@ impl Keepalive {
             self.write_due_ping(cx, inner);
         }
         Liveness::Alive
+    }
+
+    /// Whether the next ping is due. The stream is polled once per message, and polling the
+    /// timer each time would write its shared state (the waker registration) per message:
+    /// while the timer is armed with this task's waker and has not fired, it is not polled.
+    fn ping_due(&mut self, cx: &mut Context<'_>) -> bool {
+        let armed = self
+            .timer_waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()));
+        if armed && !self.next_ping.is_elapsed() {
+            return false;
+        }
+        // Unconstrained: a timer that is not due is no progress, and an exhausted task budget
+        // must not leave the timer unregistered (`Pending` would then mean nothing).
+        let mut timer = tokio::task::coop::unconstrained(self.next_ping.as_mut());
+        let due = Pin::new(&mut timer).poll(cx).is_ready();
+        self.timer_waker = (!due).then(|| cx.waker().clone());
+        due
     }
 
     /// Writes and flushes the due ping if there is one and the socket takes it.
@@ -119,5 +142,6 @@ impl Keepalive {
         self.waiting = None;
         let next = tokio::time::Instant::now() + self.interval;
         self.next_ping.as_mut().reset(next);
+        self.timer_waker = None;
     }
 }

@@ -102,9 +102,10 @@ impl WsCells {
     #[inline]
     pub(crate) fn message(&self, direction: Direction, message: &Message) {
         let (kind, size) = kind_and_size(message);
-        let cells = &self.messages[stripes::index()].0;
-        cells.counts[direction as usize][kind].fetch_add(1, Ordering::Relaxed);
-        cells.sizes[direction as usize].observe(size as u64);
+        let stripe = stripes::current();
+        let cells = &self.messages[stripe.index()].0;
+        stripe.add(&cells.counts[direction as usize][kind], 1);
+        cells.sizes[direction as usize].observe_on(stripe, size as u64);
     }
 
     pub(crate) fn ping_rtt(&self, nanos: u64) {

@@ -174,9 +174,9 @@ pub(crate) fn start(mut config: Config) -> Result<Telemetry, InitError> {
                 return Err(error);
             }
         };
-    // The handler clock (TSC-based, see handler::meta) calibrates on first use, which can take
-    // a few milliseconds: pay it here rather than in the first handler call.
-    let _ = quanta::Instant::now();
+    // The handler clock calibrates on first use, which can take a few milliseconds: pay it
+    // here rather than in the first handler call.
+    crate::metrics::clock::calibrate();
     // Bind first: if the address is taken nothing else has been installed yet.
     let metrics = match config.metrics_addr {
         Some(addr) => match MetricsServer::bind(addr, config.metrics_token.clone()) {

@@ -1,7 +1,6 @@
 //! The call guard: started before a handler's body, finished after it, and on drop without
 //! `finish` it tells a panic from a cancellation.
 
-use quanta::Instant;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -23,7 +22,8 @@ use super::span_record;
 pub struct CallGuard {
     meta: &'static HandlerMeta,
     span: Span,
-    start: Instant,
+    /// A raw reading of `metrics::clock`.
+    start: u64,
     /// Set by [`Call`] when the body panicked inside `poll`: by the time an executor that
     /// caught the panic drops the future, the thread is no longer panicking.
     panicked: bool,
@@ -32,7 +32,7 @@ pub struct CallGuard {
 
 impl CallGuard {
     #[inline]
-    pub(crate) fn new(meta: &'static HandlerMeta, span: Span, start: Instant) -> Self {
+    pub(crate) fn new(meta: &'static HandlerMeta, span: Span, start: u64) -> Self {
         CallGuard {
             meta,
             span,
@@ -77,9 +77,8 @@ impl CallGuard {
 
     #[inline]
     fn record(&self, outcome: OutcomeKind) {
-        let nanos = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-
-        self.meta.record(outcome, nanos);
+        self.meta
+            .record(outcome, crate::metrics::clock::nanos_since(self.start));
     }
 }
 

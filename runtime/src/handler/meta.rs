@@ -1,13 +1,11 @@
 //! The per-handler static: identity plus the handler's own metric cells.
 //!
 //! Each annotated function owns one `static HandlerMeta`. Its counters live inline in that
-//! static as plain atomics, so a call touches four uncontended atomics and reads the clock
-//! twice: no label lookup, no lock, no allocation. The clock is `quanta`'s TSC-based one
-//! (a few nanoseconds a read, against ~20 ns for `std::time::Instant` through the vDSO); it
-//! falls back to the OS clock where the TSC is not usable. The metrics collector reads every registered
-//! meta at scrape time (see `metrics::handler_collector`).
+//! static as atomics striped per thread (`metrics::stripes`), so a call adds to four cells of
+//! its thread's own copy and reads the clock twice (`metrics::clock`): no label lookup, no
+//! lock, no allocation. The metrics collector reads every registered meta at scrape time (see
+//! `metrics::handler_collector`).
 
-use quanta::Instant;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -17,6 +15,7 @@ use super::guard::CallGuard;
 use super::outcome::OutcomeKind;
 use crate::alert::Severity;
 use crate::metrics::cells::{AtomicHistogram, HistogramSnapshot, scaled_bounds};
+use crate::metrics::clock;
 use crate::metrics::stripes::{self, Padded, STRIPES};
 
 /// Upper bounds (seconds) of the `ws_handler_duration_seconds` buckets. WebSocket handlers are
@@ -78,7 +77,7 @@ impl HandlerMeta {
                 Padded(Cells {
                     started: AtomicU64::new(0),
                     outcomes: [const { AtomicU64::new(0) }; 4],
-                    duration_nanos: AtomicHistogram::new(DURATION_BUCKETS_NANOS),
+                    duration_nanos: AtomicHistogram::new(&DURATION_BUCKETS_NANOS),
                 })
             }; STRIPES],
         }
@@ -108,7 +107,7 @@ impl HandlerMeta {
         }
         let stripe = stripes::current();
         stripe.add(&self.stripes[stripe.index()].0.started, 1);
-        CallGuard::new(self, span, Instant::now())
+        CallGuard::new(self, span, clock::start())
     }
 
     /// Makes this handler's series visible on `/metrics`, zeros included, before its first

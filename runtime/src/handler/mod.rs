@@ -16,6 +16,6 @@ pub use meta::{DURATION_BUCKETS_SECONDS, HandlerMeta, HandlerSnapshot, registere
 #[doc(hidden)]
 pub use outcome::{Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, ClassifyStdError};
 pub use outcome::{ErrorInfo, Outcome, OutcomeKind};
-#[doc(hidden)]
-pub use span_record::check_user_field;
 pub use span_record::fields;
+#[doc(hidden)]
+pub use span_record::{__clear_span_values, __pass_span_values, check_user_field};

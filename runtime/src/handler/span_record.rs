@@ -22,6 +22,10 @@ pub mod fields {
     pub const ERROR_TYPE: &str = "error.type";
     /// The error's `Display`.
     pub const ERROR_MESSAGE: &str = "error.message";
+    /// The kind of a `Message` argument (`text`, `binary`, `ping`, `pong`, `close`).
+    pub const MESSAGE_KIND: &str = "ws.message.kind";
+    /// The payload size of a `Message` argument, in bytes.
+    pub const MESSAGE_SIZE: &str = "ws.message.size";
 }
 
 const STATUS_ERROR: &str = "ERROR";
@@ -94,6 +98,26 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
     true
 }
 
+/// Tells `init()`'s JSON subscriber that the handler span about to open (named `span_name`)
+/// holds only the handler span's constant fields, which it derives from the span's metadata,
+/// and a `Message` argument's kind and size (`None` when the handler has none), which it
+/// stores as `ws.message.kind` and `ws.message.size`. It then skips `tracing`'s visit of
+/// every declared field, two dynamic calls each: for a span per message, that visit was most
+/// of the span's cost. Any other subscriber ignores this and visits the span's values.
+#[doc(hidden)]
+#[inline]
+pub fn __pass_span_values(span_name: &'static str, kind: Option<&'static str>, size: Option<u64>) {
+    crate::logs::pass_span_values(span_name, kind.zip(size));
+}
+
+/// Forgets what [`__pass_span_values`] handed over, taken or not (a span that the filter
+/// turned down, or another subscriber, never asks for it).
+#[doc(hidden)]
+#[inline]
+pub fn __clear_span_values() {
+    crate::logs::clear_span_values();
+}
+
 /// Marks the span failed (when it is recorded) and logs one error line, which is written even
 /// when the span itself is filtered out: the line names the handler on its own.
 pub(crate) fn error(span: &Span, handler: &'static str, info: &ErrorInfo<'_>) {
@@ -160,25 +184,7 @@ pub(crate) fn cancelled(span: &Span) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __handler_span {
-    // A handler with a `Message` argument: its kind and size go on the span.
-    ($level:expr, $name:literal, message = $message:expr $(, $($fields:tt)+)?) => {
-        $crate::__handler_span!(
-            $level,
-            $name,
-            "ws.message.kind" = {
-                #[allow(unused_imports)]
-                use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
-                (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind()
-            },
-            "ws.message.size" = {
-                #[allow(unused_imports)]
-                use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
-                (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size()
-            }
-            $(, $($fields)+)?
-        )
-    };
-    ($level:expr, $name:literal $(, $($fields:tt)+)?) => {
+    (@span $level:expr, $name:literal $(, $($fields:tt)+)?) => {
         $crate::tracing::span!(
             target: ::core::module_path!(),
             $level,
@@ -191,5 +197,55 @@ macro_rules! __handler_span {
             "error.message" = $crate::tracing::field::Empty
             $(, $($fields)+)?
         )
+    };
+    // A handler span with no value of the user's (no `fields(...)`, no `redact(...)`): its
+    // values are also handed to init()'s JSON subscriber directly, which then skips tracing's
+    // visit of every field (see `__pass_span_values`).
+    (@passed $level:expr, $name:literal, $kind:expr, $size:expr) => {{
+        let (kind, size): (::core::option::Option<&'static str>, ::core::option::Option<u64>) =
+            ($kind, $size);
+        // A filtered-out level costs nothing more.
+        let enabled = $crate::tracing::level_enabled!($level);
+        if enabled {
+            $crate::handler::__pass_span_values($name, kind, size);
+        }
+        let span = $crate::__handler_span!(
+            @span $level,
+            $name,
+            "ws.message.kind" = kind,
+            "ws.message.size" = size
+        );
+        if enabled {
+            $crate::handler::__clear_span_values();
+        }
+        span
+    }};
+    // A handler with a `Message` argument: its kind and size go on the span.
+    ($level:expr, $name:literal, message = $message:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+        $crate::__handler_span!(
+            @passed $level,
+            $name,
+            (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind(),
+            (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size()
+        )
+    }};
+    ($level:expr, $name:literal, message = $message:expr, $($fields:tt)+) => {{
+        #[allow(unused_imports)]
+        use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+        $crate::__handler_span!(
+            @span $level,
+            $name,
+            "ws.message.kind" = (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind(),
+            "ws.message.size" = (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size(),
+            $($fields)+
+        )
+    }};
+    ($level:expr, $name:literal) => {
+        $crate::__handler_span!(@passed $level, $name, None, None)
+    };
+    ($level:expr, $name:literal, $($fields:tt)+) => {
+        $crate::__handler_span!(@span $level, $name, $($fields)+)
     };
 }

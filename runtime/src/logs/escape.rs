@@ -8,6 +8,12 @@ use std::fmt::{self, Write};
 /// readers treat as newlines) are escaped.
 pub(crate) fn push_str(out: &mut String, value: &str) {
     out.push('"');
+    // Most values (names, kinds, ids) need no escape at all: one scan of the bytes, one copy.
+    if !value.bytes().any(may_need_escape) {
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, c) in value.char_indices() {
         let escaped: Option<&str> = match c {
@@ -30,6 +36,14 @@ pub(crate) fn push_str(out: &mut String, value: &str) {
     }
     out.push_str(&value[start..]);
     out.push('"');
+}
+
+/// Whether `byte` may start something [`push_str`] escapes: a control character, a quote, a
+/// backslash, DEL, or the first byte of U+2028/U+2029 (0xE2, shared with other characters,
+/// which the slow path then leaves alone).
+#[inline]
+fn may_need_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\' || byte == 0x7f || byte == 0xe2
 }
 
 /// A `fmt::Write` that escapes into a JSON string body (no surrounding quotes), so `Display`
@@ -74,9 +88,16 @@ mod tests {
             "\u{2028}",
             "é ✓ 🚀",
             "}\n{\"forged\":1}",
+            "binary",
+            "\u{7f}del",
+            "â€” e2 but not a separator: \u{2010}\u{20ac}",
         ] {
             let out = escaped(s);
-            assert!(!out.contains('\n') && !out.contains('\r'), "{out}");
+            assert!(
+                !out.chars()
+                    .any(|c| c < ' ' || matches!(c, '\u{7f}' | '\u{2028}' | '\u{2029}')),
+                "{out}"
+            );
             let back: String = serde_json::from_str(&out).unwrap();
             assert_eq!(back, s);
         }

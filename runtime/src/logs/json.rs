@@ -13,7 +13,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::escape;
-use super::fields::{JsonSink, Recorder, SpanFields};
+use super::fields::{FieldValue, JsonSink, Recorder, SpanFields};
 use super::timestamp;
 
 /// The `ecs.version` written on every line.
@@ -72,10 +72,10 @@ struct EventSink<'a> {
 }
 
 impl JsonSink for EventSink<'_> {
-    fn field(&mut self, name: &'static str, render: impl FnOnce(&mut String)) {
+    fn field(&mut self, name: &'static str, value: FieldValue<'_>) {
         if name == "message" {
             self.message.clear();
-            render(self.message);
+            value.render(self.message);
             return;
         }
         if self.written.contains(&name) || is_reserved(name) {
@@ -85,7 +85,7 @@ impl JsonSink for EventSink<'_> {
         self.fields.push(',');
         escape::push_str(self.fields, name);
         self.fields.push(':');
-        render(self.fields);
+        value.render(self.fields);
     }
 }
 
@@ -285,7 +285,7 @@ impl LineFormat {
                         });
                     }
                     for (name, value) in stored.into_iter().flat_map(SpanFields::iter) {
-                        push_field(line, written, name, |out| out.push_str(value));
+                        push_field(line, written, name, |out| value.render(out));
                     }
                 });
             }

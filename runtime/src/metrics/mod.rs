@@ -2,6 +2,7 @@
 //! `/metrics` HTTP listener ([`MetricsServer`]).
 
 pub(crate) mod cells;
+pub(crate) mod clock;
 mod handler_collector;
 mod listener;
 pub mod names;

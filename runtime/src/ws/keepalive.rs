@@ -56,7 +56,33 @@ impl Keepalive {
 
     /// Drives the timers; writes the due ping when `may_write`. Registers `cx` for the next
     /// deadline, so a silent peer is noticed even when nothing else wakes the reader.
+    #[inline]
     pub(crate) fn poll<S>(
+        &mut self,
+        cx: &mut Context<'_>,
+        inner: &mut WebSocketStream<S>,
+        may_write: bool,
+    ) -> Liveness
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        // The common case, once per message: no ping in flight, the timer armed by this very
+        // task and not fired.
+        if self.waiting.is_none() && self.timer_armed_for(cx) && !self.next_ping.is_elapsed() {
+            return Liveness::Alive;
+        }
+        self.poll_timers(cx, inner, may_write)
+    }
+
+    #[inline]
+    fn timer_armed_for(&self, cx: &Context<'_>) -> bool {
+        self.timer_waker
+            .as_ref()
+            .is_some_and(|waker| waker.will_wake(cx.waker()))
+    }
+
+    #[cold]
+    fn poll_timers<S>(
         &mut self,
         cx: &mut Context<'_>,
         inner: &mut WebSocketStream<S>,
@@ -90,11 +116,7 @@ impl Keepalive {
     /// timer each time would write its shared state (the waker registration) per message:
     /// while the timer is armed with this task's waker and has not fired, it is not polled.
     fn ping_due(&mut self, cx: &mut Context<'_>) -> bool {
-        let armed = self
-            .timer_waker
-            .as_ref()
-            .is_some_and(|waker| waker.will_wake(cx.waker()));
-        if armed && !self.next_ping.is_elapsed() {
+        if self.timer_armed_for(cx) && !self.next_ping.is_elapsed() {
             return false;
         }
         // Unconstrained: a timer that is not due is no progress, and an exhausted task budget
@@ -106,7 +128,18 @@ impl Keepalive {
     }
 
     /// Writes and flushes the due ping if there is one and the socket takes it.
+    #[inline]
     pub(crate) fn write_due_ping<S>(&mut self, cx: &mut Context<'_>, inner: &mut WebSocketStream<S>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        if self.waiting.is_some() {
+            self.write_waiting_ping(cx, inner);
+        }
+    }
+
+    #[cold]
+    fn write_waiting_ping<S>(&mut self, cx: &mut Context<'_>, inner: &mut WebSocketStream<S>)
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {

@@ -28,6 +28,9 @@ const SIZE_BYTES: [f64; 11] = [
 const RTT_SECONDS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
+const CONNECTION_NANOS: [u64; 12] = scaled_bounds(CONNECTION_SECONDS, 1e9);
+const SIZE_BOUNDS: [u64; 11] = scaled_bounds(SIZE_BYTES, 1.0);
+const RTT_NANOS: [u64; 12] = scaled_bounds(RTT_SECONDS, 1e9);
 
 /// Message direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,14 +81,14 @@ struct MessageCells {
 pub(crate) static WS: WsCells = WsCells {
     opened: AtomicU64::new(0),
     closed: [const { AtomicU64::new(0) }; CloseReason::ALL.len()],
-    duration_nanos: AtomicHistogram::new(scaled_bounds(CONNECTION_SECONDS, 1e9)),
+    duration_nanos: AtomicHistogram::new(&CONNECTION_NANOS),
     messages: [const {
         Padded(MessageCells {
             counts: [const { [const { AtomicU64::new(0) }; 5] }; 2],
-            sizes: [const { AtomicHistogram::new(scaled_bounds(SIZE_BYTES, 1.0)) }; 2],
+            sizes: [const { AtomicHistogram::new(&SIZE_BOUNDS) }; 2],
         })
     }; STRIPES],
-    ping_rtt_nanos: AtomicHistogram::new(scaled_bounds(RTT_SECONDS, 1e9)),
+    ping_rtt_nanos: AtomicHistogram::new(&RTT_NANOS),
     handshake_failures: AtomicU64::new(0),
 };
 

@@ -3,6 +3,7 @@
 //! [`JsonLayer`](super::JsonLayer) over `tracing-subscriber`'s registry, filtered as
 //! [`Targets`] filters, with a span store made for a span per message (see `slots`).
 
+pub(crate) mod passed;
 mod slots;
 mod stack;
 
@@ -111,9 +112,18 @@ where
         } else {
             0
         };
+        let metadata = attributes.metadata();
         let id = slots::insert(parent, |data| {
-            data.metadata = Some(attributes.metadata());
-            attributes.record(&mut Recorder(&mut data.fields));
+            data.metadata = Some(metadata);
+            match passed::take(metadata.name()) {
+                // A handler span whose values are all empty (see `passed`): nothing to visit.
+                Some(message) => {
+                    if let Some((kind, size)) = message {
+                        data.fields.push_message(kind, size);
+                    }
+                }
+                None => attributes.record(&mut Recorder(&mut data.fields)),
+            }
         });
         Id::from_u64(id)
     }

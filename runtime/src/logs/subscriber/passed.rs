@@ -1,0 +1,50 @@
+//! What a handler span holds, handed to [`JsonSubscriber`](super::JsonSubscriber) next to the
+//! span as well as in it.
+//!
+//! `tracing` records a span's values by visiting every declared field through two dynamic
+//! calls each; for a span per message, that visit was the largest part of the span's cost.
+//! When a handler span has no value of the user's (no `fields(...)`, no `redact(...)`), its
+//! values are the constant fields (`ws.handler`, `code.namespace`, `otel.kind`, which this
+//! subscriber derives from the span's metadata or does not write) and the kind and size of a
+//! `Message` argument. The handler macros hand the latter here, on the calling thread, just
+//! before opening the span; `new_span` takes them for the span of that name and skips the
+//! visit. The macro clears them just after, whether a span was opened or not (filtered out,
+//! or another subscriber, which visits the values as usual). Nothing of the user's runs in
+//! between.
+
+use std::cell::Cell;
+
+#[derive(Clone, Copy)]
+struct Passed {
+    span_name: &'static str,
+    message: Option<(&'static str, u64)>,
+}
+
+thread_local! {
+    static PASSED: Cell<Option<Passed>> = const { Cell::new(None) };
+}
+
+/// The next span named `span_name` on this thread holds only the constant fields, and
+/// `message`, the kind and size of its `Message` argument if it has one.
+pub(crate) fn pass(span_name: &'static str, message: Option<(&'static str, u64)>) {
+    let _ = PASSED.try_with(|passed| passed.set(Some(Passed { span_name, message })));
+}
+
+pub(crate) fn clear() {
+    let _ = PASSED.try_with(|passed| passed.set(None));
+}
+
+/// What was handed over for a span named `span_name`: `None` if nothing was (its values must
+/// be visited), else the message kind and size, if any.
+pub(super) fn take(span_name: &str) -> Option<Option<(&'static str, u64)>> {
+    PASSED
+        .try_with(|passed| match passed.get() {
+            Some(found) if found.span_name == span_name => {
+                passed.set(None);
+                Some(found.message)
+            }
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}

@@ -1,37 +1,48 @@
 //! End-to-end echo throughput: a plain tokio-tungstenite echo server next to the same server
-//! fully instrumented by ws-observe, measured in one run, in one criterion group.
+//! fully instrumented by ws-observe, measured in one run.
 //!
 //! - `bare`: `tokio_tungstenite::accept_async`, each message handled by a plain `async fn`
 //!   that returns the echo; no subscriber on the server threads.
 //! - `instrumented`: `ws_observe::ws::accept` (connection and message metrics, connection
 //!   span) with keepalive as in `examples/echo_server.rs`, each message handled by a
 //!   `#[ws_handler]` `async fn` taking the `Message` (its span gets the message kind and size)
-//!   that calls a `#[ws_observe]` sync helper, all inside the connection's span, with what
-//!   `runtime::init()` installs (the `RUST_LOG` filter at `info`, ws-observe's JSON layer and
-//!   its non-blocking writer, here into `io::sink()`). No log line per message: the spans are
-//!   what costs.
+//!   that calls a `#[ws_observe]` sync helper at `debug`, all inside the connection's span,
+//!   with what `runtime::init()` installs, through `init()` itself (the `RUST_LOG` filter at
+//!   `info`, ws-observe's JSON subscriber and its non-blocking writer, here into
+//!   `io::sink()`). No log line per message: the spans are what costs.
+//! - `instrumented_handler_spans_filtered`: the same with the handlers' spans at `debug`,
+//!   below the filter: what the spans cost, by difference.
 //!
 //! Load: 4 client connections, each pipelining 64-byte binary messages with at most 64
 //! unanswered, 2 000 messages per connection per iteration (8 000 echoes an iteration, the
-//! criterion "element"). Server (2 workers) and client (current-thread, on the bench's main
-//! thread) have their own tokio runtimes; only the server differs between the two variants.
+//! criterion "element"). The server runtime has one worker by default
+//! (`WS_BENCH_SERVER_WORKERS=2` for two); the clients run on a current-thread runtime on the
+//! bench's main thread. Only the server differs between the variants.
 //!
 //! ```text
 //! cargo bench --bench ws_throughput
 //! ```
 //!
-//! Criterion prints each variant's `thrpt` (messages per second: the middle value is from the
-//! mean time). The ratio is `thrpt(instrumented) / thrpt(bare)` from the same run; the bench
-//! prints it at the end, from the medians of the measured samples, together with the CPU time
-//! the server and the client threads spent per message (Linux `/proc`). The same medians are in
-//! `target/criterion/ws_throughput/{bare,instrumented}/new/estimates.json`:
-//! `median.point_estimate` is nanoseconds per iteration, so msgs/s = 8 000 × 1e9 / it and the
-//! ratio is `median(bare) / median(instrumented)`.
+//! Two measurements, in this order:
 //!
-//! Client and server share the machine's cores, and over loopback each side's `send` also
-//! runs the peer's TCP receive path, so the throughput ratio is the end-to-end cost, not the
-//! server's alone. The CPU-per-message columns are indicative only: they include that kernel
-//! work and tokio's idle-worker spinning, and move by ±30 % between runs on a 2-core machine.
+//! 1. Criterion's, one variant after the other: each variant's `thrpt` (messages per second),
+//!    with a summary of the medians and the CPU time the server and client threads spent per
+//!    message (Linux `/proc`, indicative only).
+//! 2. The paired phase, which gives the ratios: `PAIRED_ROUNDS` rounds, each running every
+//!    variant for one iteration back to back in a rotating order, so each round's ratio is
+//!    measured under the same load of the shared machine (which drifts by more than the
+//!    difference being measured over the seconds between criterion's variants). It prints
+//!    each variant's median msgs/s and the median and quartiles of the per-round ratios
+//!    `throughput(variant) / throughput(bare)`.
+//!
+//! With one server worker the server is the bottleneck, so the ratio is close to the ratio of
+//! server time per message: the strict measure. With two, the server workers and the client
+//! share the two cores, and the client's own cost dilutes the difference.
+//!
+//! For a measure that does not depend on the machine's load, `scripts/echo-instructions.sh`
+//! runs one variant at a time under valgrind (`WS_BENCH_ONLY=<variant>` makes this bench serve
+//! `WS_BENCH_ECHOES` echoes of that variant and exit) and prints the instructions the server
+//! thread executes per echo.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -466,6 +477,9 @@ const PAIRED_ROUNDS: usize = 150;
 const PAIRED_ITERS: u64 = 1;
 
 fn bench(c: &mut Criterion) {
+    if let Ok(only) = std::env::var("WS_BENCH_ONLY") {
+        return echo_once(&only);
+    }
     // Every server is up for the whole run (an idle one parks its threads and costs nothing),
     // so the paired phase can switch between them without restarting anything.
     let mut setups: Vec<(Variant, Server, Clients)> = VARIANTS
@@ -514,6 +528,30 @@ fn bench(c: &mut Criterion) {
         clients.close();
         server.stop();
     }
+}
+
+/// Serves `WS_BENCH_ECHOES` echoes (default 20 000) of the variant named `only` and nothing
+/// else, for `scripts/echo-instructions.sh` to count the server thread's instructions.
+fn echo_once(only: &str) {
+    let variant = VARIANTS
+        .into_iter()
+        .find(|v| v.name() == only)
+        .unwrap_or_else(|| panic!("WS_BENCH_ONLY={only}: not a variant name"));
+    let echoes: u64 = std::env::var("WS_BENCH_ECHOES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
+    let server = Server::start(variant);
+    let mut clients = Clients::connect(server.addr);
+    let record = clients.run(echoes.div_ceil(MESSAGES), variant.thread_name());
+    println!(
+        "{}: {} echoes in {:?}",
+        variant.name(),
+        record.iters * MESSAGES,
+        record.wall
+    );
+    clients.close();
+    server.stop();
 }
 
 /// Wall time per echo of each variant (in `VARIANTS` order), one entry per round.

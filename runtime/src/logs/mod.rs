@@ -2,8 +2,16 @@
 //! queue so a slow stdout or disk never stalls a handler. Lines the queue had to drop are
 //! counted in `ws_observe_log_lines_dropped_total`.
 //!
-//! The JSON format is [`JsonLayer`]'s: ecs-logging lines that Filebeat, Elasticsearch and
-//! Loki read as they are.
+//! The JSON format is ecs-logging lines that Filebeat, Elasticsearch and Loki read as they are
+//! (`docs/LOGS.md`). Two writers produce it, line for line the same:
+//!
+//! - [`JsonSubscriber`], a complete `tracing` subscriber, is what `init()` installs in the
+//!   common case (JSON, a plain `RUST_LOG`, no trace export). It keeps its own spans, made for
+//!   a span per message: no allocation per span, no lookup of the parent's data, and a handler
+//!   span's message kind and size received without `tracing`'s visit of every field.
+//! - [`JsonLayer`], a `tracing-subscriber` layer, is what `init()` puts over the registry when
+//!   the OpenTelemetry layer needs it (trace export), and what you add to a subscriber of your
+//!   own.
 
 mod escape;
 mod fields;

@@ -42,7 +42,8 @@ static NEXT_INSTANCE: AtomicU32 = AtomicU32::new(1);
 /// let subscriber = JsonSubscriber::new(std::io::stdout, "my-service", filter);
 /// tracing::subscriber::with_default(subscriber, || {
 ///     let room = tracing::info_span!("room", name = "lobby");
-///     // {"@timestamp":...,"message":"joined","room.members":3,"name":"lobby","spans":["room"]}
+///     // {"@timestamp":"…","log.level":"info","message":"joined",…,"room.members":3,
+///     //  "name":"lobby","spans":["room"]}
 ///     room.in_scope(|| tracing::info!(room.members = 3, "joined"));
 /// });
 /// ```

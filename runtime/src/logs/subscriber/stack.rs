@@ -38,10 +38,11 @@ pub(super) fn enter(subscriber: u32, id: u64) {
 pub(super) fn exit(subscriber: u32, id: u64) {
     let _ = ENTERED.try_with(|entered| {
         let mut entered = entered.borrow_mut();
-        if let Some(position) = entered
-            .iter()
-            .rposition(|e| e.subscriber == subscriber && e.id == id)
-        {
+        let is_it = |e: &Entered| e.subscriber == subscriber && e.id == id;
+        // Usually the innermost entry.
+        if entered.last().is_some_and(is_it) {
+            entered.pop();
+        } else if let Some(position) = entered.iter().rposition(is_it) {
             entered.remove(position);
         }
     });

@@ -152,3 +152,76 @@ fn handler_spans_carry_their_fields_in_json_lines() {
     assert!(same_name.get("ws.message.kind").is_none(), "{same_name}");
     assert!(same_name.get("ws.message.size").is_none(), "{same_name}");
 }
+
+/// A layer with a bug: it panics as a span opens.
+struct PanickingLayer;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for PanickingLayer {
+    fn on_new_span(
+        &self,
+        _: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        panic!("a layer's bug");
+    }
+}
+
+#[ws_observe]
+fn unwinding(message: &Message) -> usize {
+    message.len()
+}
+
+#[test]
+fn a_span_that_unwinds_as_it_opens_leaves_nothing_for_the_next_one() {
+    if common::child::in_child() {
+        return;
+    }
+    use tracing_subscriber::layer::SubscriberExt;
+    let panicking = tracing::Dispatch::new(tracing_subscriber::registry().with(PanickingLayer));
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tracing::dispatcher::with_default(&panicking, || unwinding(&Message::binary(vec![0; 42])))
+    }));
+    assert!(unwound.is_err());
+
+    // The next span of the same name, under init()'s subscriber, with fields of its own (as
+    // many as a handler span declares: only the guard that took the values back protects it).
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = lines.clone();
+    let subscriber = runtime::logs::JsonSubscriber::new(
+        move || SharedLines(writer.clone()),
+        "svc",
+        "trace".parse().unwrap(),
+    );
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info_span!(
+            "unwinding",
+            user = "bob",
+            a = 1,
+            b = 2,
+            c = 3,
+            d = 4,
+            e = 5,
+            f = 6,
+            g = 7
+        )
+        .in_scope(|| tracing::info!("inside"));
+    });
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let line = &common::json_lines(&text)[0];
+    assert_eq!(line["user"], "bob", "{line}");
+    assert!(line.get("ws.message.kind").is_none(), "{line}");
+}
+
+/// Lines written to a shared buffer.
+struct SharedLines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

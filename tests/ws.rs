@@ -738,3 +738,77 @@ async fn split_halves_count_from_their_own_tasks() {
     assert_traffic(&before, &after, &received, &expected);
     assert_one_connection(&before, &after, "normal");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_peer_times_out_when_another_task_reads_after_the_first() {
+    // The keepalive timer is armed with the waker of the task that first reads; the stream is
+    // then read by another task, which the armed timer does not wake: it must still be
+    // re-armed for the new reader, and the silent peer given up.
+    let _lock = LOCK.lock().await;
+    let (listener, addr) = listen().await;
+    let before = Scrape::take().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let start = Instant::now();
+        let mut server = ws::accept(tcp)
+            .await
+            .expect("server handshake")
+            .with_keepalive(Duration::from_millis(100), Duration::from_millis(200));
+        let first = tokio::time::timeout(Duration::from_millis(20), server.next()).await;
+        assert!(first.is_err(), "the peer sends nothing: {first:?}");
+        let seen = tokio::spawn(async move { drain(&mut server).await })
+            .await
+            .expect("second reader");
+        (start.elapsed(), seen)
+    });
+    let _raw = raw_upgrade(addr).await;
+    let (lasted, seen) = finish(server).await;
+    assert!(seen.is_empty(), "{seen:?}");
+    assert!(
+        lasted >= Duration::from_millis(300),
+        "ended after {lasted:?}"
+    );
+    let after = Scrape::take().await;
+    assert_one_connection(&before, &after, "timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_peer_times_out_on_split_halves_busy_writing() {
+    // The write half sends all along (polling the sink); only the read half drives the timers.
+    let _lock = LOCK.lock().await;
+    let (listener, addr) = listen().await;
+    let before = Scrape::take().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let start = Instant::now();
+        let server = ws::accept(tcp)
+            .await
+            .expect("server handshake")
+            .with_keepalive(Duration::from_millis(100), Duration::from_millis(200));
+        let (mut sink, mut stream) = server.split();
+        let writer = tokio::spawn(async move {
+            for n in 0..40 {
+                if sink.send(Message::text(n.to_string())).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+        });
+        let mut seen = Vec::new();
+        while let Some(message) = stream.next().await {
+            seen.push(message);
+        }
+        let lasted = start.elapsed();
+        writer.abort();
+        (lasted, seen)
+    });
+    let _raw = raw_upgrade(addr).await;
+    let (lasted, seen) = finish(server).await;
+    assert!(seen.is_empty(), "{seen:?}");
+    assert!(
+        lasted >= Duration::from_millis(300),
+        "ended after {lasted:?}"
+    );
+    let after = Scrape::take().await;
+    assert_one_connection(&before, &after, "timeout");
+}

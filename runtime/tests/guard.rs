@@ -189,3 +189,33 @@ fn durations_land_in_the_right_bucket() {
     );
     assert!(line(&text, &format!("ws_handler_duration_seconds_sum{{{ids}}} ")) >= 0.03);
 }
+
+#[test]
+fn counts_survive_threads_that_come_and_go() {
+    // Threads own their copy of the counters while they live and give it back when they exit;
+    // waves of more threads than there are copies to own must lose no update.
+    static CHURN: HandlerMeta = HandlerMeta::new("churn", module_path!(), None);
+    const WAVES: u64 = 20;
+    const THREADS: u64 = 20;
+    const CALLS: u64 = 1_000;
+    for _ in 0..WAVES {
+        std::thread::scope(|scope| {
+            for _ in 0..THREADS {
+                scope.spawn(|| {
+                    for _ in 0..CALLS {
+                        CHURN.start(tracing::Span::none()).finish(Outcome::Ok);
+                    }
+                });
+            }
+        });
+    }
+    let snapshot = CHURN.snapshot();
+    assert_eq!(
+        snapshot.calls[0],
+        WAVES * THREADS * CALLS,
+        "{:?}",
+        snapshot.calls
+    );
+    assert_eq!(snapshot.in_flight, 0);
+    assert_eq!(snapshot.duration_nanos.count(), WAVES * THREADS * CALLS);
+}

@@ -201,3 +201,24 @@ fn numbers_keep_their_sign_and_size() {
         assert_eq!(line["big"], i64::MAX, "{output:?}");
     }
 }
+
+#[test]
+fn an_event_whose_parent_is_gone_has_no_scope() {
+    for output in OUTPUTS {
+        let lines = capture(output, || {
+            let closed = tracing::info_span!("closed");
+            let id = closed.id().unwrap();
+            drop(closed);
+            tracing::info!(parent: id, "orphan");
+            // A guard forgotten while its span is dropped leaves a closed span entered.
+            let forgotten = tracing::info_span!("forgotten", field = 1);
+            std::mem::forget(forgotten.enter());
+            drop(forgotten);
+            tracing::info!("after the forgotten guard");
+        });
+        for line in &lines {
+            assert!(line.get("spans").is_none(), "{output:?}: {line}");
+            assert!(line.get("field").is_none(), "{output:?}: {line}");
+        }
+    }
+}

@@ -18,4 +18,4 @@ pub use outcome::{Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, Classi
 pub use outcome::{ErrorInfo, Outcome, OutcomeKind};
 pub use span_record::fields;
 #[doc(hidden)]
-pub use span_record::{__clear_span_values, __pass_span_values, check_user_field};
+pub use span_record::{__pass_span_values, PassedSpanValues, check_user_field};

@@ -104,18 +104,29 @@ const fn const_str_eq(a: &str, b: &str) -> bool {
 /// stores as `ws.message.kind` and `ws.message.size`. It then skips `tracing`'s visit of
 /// every declared field, two dynamic calls each: for a span per message, that visit was most
 /// of the span's cost. Any other subscriber ignores this and visits the span's values.
+/// Dropping the returned guard takes the values back, taken or not (a span that the filter
+/// turned down, or another subscriber, never asks for them).
 #[doc(hidden)]
 #[inline]
-pub fn __pass_span_values(span_name: &'static str, kind: Option<&'static str>, size: Option<u64>) {
+pub fn __pass_span_values(
+    span_name: &'static str,
+    kind: Option<&'static str>,
+    size: Option<u64>,
+) -> PassedSpanValues {
     crate::logs::pass_span_values(span_name, kind.zip(size));
+    PassedSpanValues(())
 }
 
-/// Forgets what [`__pass_span_values`] handed over, taken or not (a span that the filter
-/// turned down, or another subscriber, never asks for it).
+/// Returned by [`__pass_span_values`].
 #[doc(hidden)]
-#[inline]
-pub fn __clear_span_values() {
-    crate::logs::clear_span_values();
+#[must_use]
+pub struct PassedSpanValues(());
+
+impl Drop for PassedSpanValues {
+    #[inline]
+    fn drop(&mut self) {
+        crate::logs::clear_span_values();
+    }
 }
 
 /// Marks the span failed (when it is recorded) and logs one error line, which is written even
@@ -204,21 +215,19 @@ macro_rules! __handler_span {
     (@passed $level:expr, $name:literal, $kind:expr, $size:expr) => {{
         let (kind, size): (::core::option::Option<&'static str>, ::core::option::Option<u64>) =
             ($kind, $size);
-        // A filtered-out level costs nothing more.
-        let enabled = $crate::tracing::level_enabled!($level);
-        if enabled {
-            $crate::handler::__pass_span_values($name, kind, size);
-        }
-        let span = $crate::__handler_span!(
+        // A filtered-out level costs nothing more. The guard takes the values back when the
+        // span is open, or if opening it unwinds.
+        let _passed = if $crate::tracing::level_enabled!($level) {
+            ::core::option::Option::Some($crate::handler::__pass_span_values($name, kind, size))
+        } else {
+            ::core::option::Option::None
+        };
+        $crate::__handler_span!(
             @span $level,
             $name,
             "ws.message.kind" = kind,
             "ws.message.size" = size
-        );
-        if enabled {
-            $crate::handler::__clear_span_values();
-        }
-        span
+        )
     }};
     // A handler with a `Message` argument: its kind and size go on the span.
     ($level:expr, $name:literal, message = $message:expr) => {{

@@ -31,8 +31,12 @@ static NEXT_INSTANCE: AtomicU32 = AtomicU32::new(1);
 /// It is what `runtime::init()` installs for JSON logs without trace export, made for
 /// servers that open a span per message: a span costs no allocation once the first few are
 /// recycled, and entering one touches no shared state. Spans are stored by the subscriber
-/// itself, so `tracing-subscriber` layers cannot be added to it; with trace export (or
-/// pretty logs) `init()` installs the registry with [`JsonLayer`](super::JsonLayer) instead.
+/// itself: `tracing-subscriber` layers that read span data through the registry
+/// (`LookupSpan`) cannot be put on it, and with trace export (or pretty logs) `init()`
+/// installs the registry with [`JsonLayer`](super::JsonLayer) instead.
+///
+/// Span storage grows to the largest number of spans open at once and is kept for reuse
+/// (about 250 bytes a span, plus the text of its fields up to 1 KiB), as the registry's is.
 ///
 /// ```
 /// use tracing_subscriber::filter::Targets;
@@ -116,7 +120,7 @@ where
         let metadata = attributes.metadata();
         let id = slots::insert(parent, |data| {
             data.metadata = Some(metadata);
-            match passed::take(metadata.name()) {
+            match passed::take(metadata) {
                 // A handler span whose values are all empty (see `passed`): nothing to visit.
                 Some(message) => {
                     if let Some((kind, size)) = message {
@@ -144,7 +148,8 @@ where
 
     fn event(&self, event: &Event<'_>) {
         let leaf = self.parent_of(event.is_root(), event.is_contextual(), event.parent());
-        let scope = (leaf != 0).then_some(Scope { next: leaf });
+        // A parent that is not open (any more) means no scope, as the registry has it.
+        let scope = slots::get(leaf).is_some().then_some(Scope { next: leaf });
         self.format.write(event, scope, false, |line| {
             let _ = self
                 .make_writer

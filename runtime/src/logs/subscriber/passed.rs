@@ -7,12 +7,18 @@
 //! values are the constant fields (`ws.handler`, `code.namespace`, `otel.kind`, which this
 //! subscriber derives from the span's metadata or does not write) and the kind and size of a
 //! `Message` argument. The handler macros hand the latter here, on the calling thread, just
-//! before opening the span; `new_span` takes them for the span of that name and skips the
-//! visit. The macro clears them just after, whether a span was opened or not (filtered out,
-//! or another subscriber, which visits the values as usual). Nothing of the user's runs in
-//! between.
+//! before opening the span; `new_span` takes them for the span of that name and shape and
+//! skips the visit. A guard of the macro clears them just after, whether a span was opened or
+//! not (filtered out, or another subscriber, which visits the values as usual), and if opening
+//! it unwound. Nothing of the user's runs in between.
 
 use std::cell::Cell;
+
+use tracing::Metadata;
+
+/// Fields of a handler span opened by the macros' `@passed` rule: the six it always declares
+/// and the two of a `Message` argument.
+const HANDLER_SPAN_FIELDS: usize = 8;
 
 #[derive(Clone, Copy)]
 struct Passed {
@@ -34,14 +40,17 @@ pub(crate) fn clear() {
     let _ = PASSED.try_with(|passed| passed.set(None));
 }
 
-/// What was handed over for a span named `span_name`: `None` if nothing was (its values must
-/// be visited), else the message kind and size, if any.
-pub(super) fn take(span_name: &str) -> Option<Option<(&'static str, u64)>> {
+/// What was handed over for the span of `metadata`: `None` if nothing was (its values must be
+/// visited), else the message kind and size, if any. Taken only by a span of the name handed
+/// over and of a handler span's shape (its fields, message ones included).
+pub(super) fn take(metadata: &Metadata<'_>) -> Option<Option<(&'static str, u64)>> {
+    let span_name = metadata.name();
     PASSED
         .try_with(|passed| match passed.get() {
             // The same literal, usually at the same address: compared by address first.
             Some(found)
-                if std::ptr::eq(found.span_name, span_name) || found.span_name == span_name =>
+                if (std::ptr::eq(found.span_name, span_name) || found.span_name == span_name)
+                    && metadata.fields().len() == HANDLER_SPAN_FIELDS =>
             {
                 passed.set(None);
                 Some(found.message)

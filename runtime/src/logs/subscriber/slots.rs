@@ -2,9 +2,12 @@
 //! allocated once and never freed, reused through free lists.
 //!
 //! A span id is the slot's index and the slot's generation, which is bumped each time the
-//! slot is freed: an id that outlived its span (or one made up by other code) finds a
-//! generation that does not match and is ignored, never another span's data. Every field of
-//! a slot is an atomic or behind a mutex, so no misuse can cause a data race either.
+//! slot is freed: an id that outlived its span finds a generation that does not match and is
+//! ignored, never another span's data. (An id made up by other code can only reach a slot
+//! that is free, which is reset before its next use.) Every field of a slot is an atomic or
+//! behind a mutex, so no misuse can cause a data race either. A page, twice the size of the
+//! one before, is allocated when every slot is in use: storage grows to the largest number of
+//! spans open at once and stays for reuse.
 //!
 //! Why not `tracing-subscriber`'s `Registry`: a WebSocket server opens a handler span per
 //! message, and the registry's per-span costs (a sharded-slab checkout and release, a lookup

@@ -1,26 +1,12 @@
 //! The JSON log lines, from the subscriber and from the layer alike: every line parses, carries
 //! the ecs-logging fields, and no user input can break or forge a line.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use serde_json::Value;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use ws_observe_runtime::logs::{JsonLayer, JsonSubscriber};
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The two ways ws-observe writes JSON lines: its own subscriber (what `init()` installs for
 /// JSON logs without export) and its layer over `tracing-subscriber`'s registry (with export).
@@ -44,7 +30,7 @@ fn capture(output: Output, f: impl FnOnce()) -> Vec<Value> {
 }
 
 fn capture_raw(output: Output, f: impl FnOnce()) -> String {
-    let lines = Lines::default();
+    let lines = common::Lines::default();
     let writer = lines.clone();
     let make_writer = move || writer.clone();
     match output {
@@ -59,8 +45,7 @@ fn capture_raw(output: Output, f: impl FnOnce()) -> String {
             tracing::subscriber::with_default(subscriber, f);
         }
     }
-    let bytes = lines.0.lock().unwrap().clone();
-    let text = String::from_utf8(bytes).expect("lines are UTF-8");
+    let text = lines.text();
     assert!(text.ends_with('\n') || text.is_empty());
     text
 }

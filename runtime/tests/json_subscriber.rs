@@ -2,37 +2,13 @@
 //! `tracing`'s semantics promise, however spans are created, moved between threads, entered,
 //! recorded and closed.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::Lines;
 use serde_json::{Value, json};
 use tracing::subscriber::with_default;
 use tracing_subscriber::filter::Targets;
 use ws_observe_runtime::logs::JsonSubscriber;
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn parsed(&self) -> Vec<Value> {
-        let bytes = self.0.lock().unwrap().clone();
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-}
 
 fn subscriber(filter: &str) -> (JsonSubscriber<impl Fn() -> Lines + 'static>, Lines) {
     let lines = Lines::default();

@@ -2,24 +2,10 @@
 //! being recorded. Only the global dispatcher calls the subscriber again from inside itself
 //! (a scoped one drops such events), so this test has a process of its own.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use serde_json::Value;
 use ws_observe_runtime::logs::JsonSubscriber;
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A value whose `Display` logs, as a careless `Display` impl may.
 struct Chatty;
@@ -33,7 +19,7 @@ impl std::fmt::Display for Chatty {
 
 #[test]
 fn a_value_that_logs_while_it_is_recorded_does_not_deadlock() {
-    let lines = Lines::default();
+    let lines = common::Lines::default();
     let writer = lines.clone();
     let subscriber = JsonSubscriber::new(move || writer.clone(), "svc", "trace".parse().unwrap());
     tracing::subscriber::set_global_default(subscriber).unwrap();
@@ -43,12 +29,7 @@ fn a_value_that_logs_while_it_is_recorded_does_not_deadlock() {
     span.record("later", tracing::field::display(Chatty));
     tracing::info!("done");
 
-    let bytes = lines.0.lock().unwrap().clone();
-    let lines: Vec<Value> = String::from_utf8(bytes)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let lines = lines.parsed();
     let done = lines.iter().find(|l| l["message"] == "done").unwrap();
     assert_eq!(done["opened"], "chatty");
     assert_eq!(done["later"], "chatty");

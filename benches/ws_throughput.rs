@@ -592,9 +592,10 @@ fn report_paired(rounds: &[[f64; 3]]) {
     println!();
     println!(
         "ws_throughput paired: {} rounds, each variant {} x {MESSAGES} echoes per round, \
-         back to back in rotating order",
+         back to back in rotating order, {} server worker(s)",
         rounds.len(),
-        PAIRED_ITERS
+        PAIRED_ITERS,
+        server_workers()
     );
     for (index, variant) in VARIANTS.iter().enumerate() {
         let (low, median, high) = quartiles(rounds.iter().map(|r| 1.0 / r[index]).collect());
@@ -662,8 +663,10 @@ fn micros(cpu: Option<Duration>) -> String {
 fn summarise(results: &[(Variant, Vec<Record>)]) {
     println!();
     println!(
-        "ws_throughput: median of the measured samples, {CONNECTIONS} connections x \
-         {MESSAGES_PER_CONNECTION} messages of {PAYLOAD_BYTES} B, window {WINDOW}"
+        "ws_throughput (criterion, one variant after the other): median of the measured \
+         samples, {CONNECTIONS} connections x {MESSAGES_PER_CONNECTION} messages of \
+         {PAYLOAD_BYTES} B, window {WINDOW}, {} server worker(s)",
+        server_workers()
     );
     let mut summaries = Vec::new();
     for (variant, records) in results {
@@ -683,13 +686,14 @@ fn summarise(results: &[(Variant, Vec<Record>)]) {
     if let (Some(bare), Some(filtered)) = (find(Variant::Bare), find(Variant::HandlerSpansFiltered))
     {
         println!(
-            "  throughput ratio instrumented (handler spans filtered) / bare = {:.3}",
+            "  sequential ratio instrumented (handler spans filtered) / bare = {:.3}",
             filtered.median_msgs_per_sec / bare.median_msgs_per_sec
         );
     }
     if let (Some(bare), Some(instrumented)) = (find(Variant::Bare), find(Variant::Instrumented)) {
         println!(
-            "  throughput ratio instrumented / bare = {:.3}",
+            "  sequential ratio instrumented / bare = {:.3} (measured seconds apart: the \
+             paired phase below gives the ratio)",
             instrumented.median_msgs_per_sec / bare.median_msgs_per_sec
         );
         if let (Some(b), Some(i)) = (bare.server_cpu_per_msg, instrumented.server_cpu_per_msg) {

@@ -65,17 +65,22 @@ impl CallGuard {
         self.finished = true;
         match outcome {
             Outcome::Ok => self.record(OutcomeKind::Ok),
-            Outcome::Error(info) => {
-                span_record::error(&self.span, self.meta.name(), &info);
-                if let Some(severity) = self.meta.severity() {
-                    crate::alert::handler_failed(self.meta, severity, &self.span, &info);
-                }
-                self.record(OutcomeKind::Error);
-            }
+            Outcome::Error(info) => self.failed(&info),
         }
     }
 
-    #[inline]
+    /// An error: its span fields, its log line, its alert. Out of line, so the code every
+    /// call runs stays small.
+    #[cold]
+    #[inline(never)]
+    fn failed(&self, info: &super::outcome::ErrorInfo<'_>) {
+        span_record::error(&self.span, self.meta.name(), info);
+        if let Some(severity) = self.meta.severity() {
+            crate::alert::handler_failed(self.meta, severity, &self.span, info);
+        }
+        self.record(OutcomeKind::Error);
+    }
+
     fn record(&self, outcome: OutcomeKind) {
         self.meta
             .record(outcome, crate::metrics::clock::nanos_since(self.start));
@@ -83,10 +88,19 @@ impl CallGuard {
 }
 
 impl Drop for CallGuard {
+    #[inline]
     fn drop(&mut self) {
-        if self.finished {
-            return;
+        if !self.finished {
+            self.unfinished();
         }
+    }
+}
+
+impl CallGuard {
+    /// Dropped without `finish`: a panic or a cancellation, rare enough to keep out of line.
+    #[cold]
+    #[inline(never)]
+    fn unfinished(&mut self) {
         if self.panicked || std::thread::panicking() {
             span_record::panic(&self.span, self.meta.name());
             if let Some(severity) = self.meta.severity() {

@@ -127,7 +127,7 @@ where
                         data.fields.push_message(kind, size);
                     }
                 }
-                None => attributes.record(&mut Recorder(&mut data.fields)),
+                None => record_values(attributes, &mut data.fields),
             }
         });
         Id::from_u64(id)
@@ -183,6 +183,13 @@ where
         });
         current.unwrap_or_else(Current::none)
     }
+}
+
+/// Visits a new span's values: out of line, so `new_span`'s code for a handler span (which
+/// needs no visit) stays small.
+#[inline(never)]
+fn record_values(attributes: &Attributes<'_>, fields: &mut SpanFields) {
+    attributes.record(&mut Recorder(fields));
 }
 
 /// The spans of an event's scope, innermost first, following each span's parent.

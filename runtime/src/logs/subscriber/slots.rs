@@ -113,9 +113,17 @@ fn locate(index: u32) -> (usize, usize) {
 /// The slot at `index`, its page allocated on first use.
 fn slot_at(index: u32) -> &'static Slot {
     let (page, offset) = locate(index);
-    let slots =
-        PAGE_TABLE[page].get_or_init(|| (0..FIRST_PAGE << page).map(|_| Slot::new()).collect());
-    &slots[offset]
+    match PAGE_TABLE[page].get() {
+        Some(slots) => &slots[offset],
+        None => &allocate_page(page)[offset],
+    }
+}
+
+/// The first use of page `page` (the pool grows).
+#[cold]
+#[inline(never)]
+fn allocate_page(page: usize) -> &'static [Slot] {
+    PAGE_TABLE[page].get_or_init(|| (0..FIRST_PAGE << page).map(|_| Slot::new()).collect())
 }
 
 /// The id of the span in slot `index` at `generation`: never 0, as `tracing` requires.
@@ -191,34 +199,62 @@ pub(super) fn release(id: u64) -> bool {
     true
 }
 
+// The common paths below are a few instructions on this thread's own list; what touches the
+// shared list or allocates is kept out of line, so the code run for every span stays small
+// (a span per message shares the instruction cache with the socket code).
+
+#[inline]
 fn take_free_index() -> u32 {
-    let reused = LOCAL_FREE.try_with(|free| {
+    let reused = LOCAL_FREE.try_with(|free| free.0.borrow_mut().pop());
+    match reused {
+        Ok(Some(index)) => index,
+        _ => take_free_index_slow(),
+    }
+}
+
+/// This thread's list is empty (or gone, as the thread exits): refill it from the shared list,
+/// or hand out a fresh index.
+#[cold]
+#[inline(never)]
+fn take_free_index_slow() -> u32 {
+    let refilled = LOCAL_FREE.try_with(|free| {
         let mut free = free.0.borrow_mut();
-        if free.is_empty() {
-            let mut shared = shared_free();
-            let keep = shared.len().saturating_sub(REFILL);
-            free.extend(shared.drain(keep..));
-        }
+        let mut shared = shared_free();
+        let keep = shared.len().saturating_sub(REFILL);
+        free.extend(shared.drain(keep..));
         free.pop()
     });
     // A thread that is exiting has no list of its own any more: the shared one serves it.
-    let reused = reused.unwrap_or_else(|_| shared_free().pop());
+    let reused = refilled.unwrap_or_else(|_| shared_free().pop());
     reused.unwrap_or_else(|| FRESH.fetch_add(1, Ordering::Relaxed))
 }
 
+#[inline]
 fn give_back(index: u32) {
     let kept = LOCAL_FREE.try_with(|free| {
         let mut free = free.0.borrow_mut();
         free.push(index);
-        if free.len() > LOCAL_FREE_MAX {
-            let half = free.len() / 2;
-            shared_free().extend(free.drain(..half));
-        }
+        free.len() <= LOCAL_FREE_MAX
     });
-    // The thread is exiting and its list is gone: the shared list takes the index.
-    if kept.is_err() {
-        shared_free().push(index);
+    if kept != Ok(true) {
+        give_back_slow(index, kept.is_err());
     }
+}
+
+/// This thread keeps too many free indices (half go to the shared list), or its list is gone
+/// as it exits (the shared list takes the index).
+#[cold]
+#[inline(never)]
+fn give_back_slow(index: u32, exiting: bool) {
+    if exiting {
+        shared_free().push(index);
+        return;
+    }
+    let _ = LOCAL_FREE.try_with(|free| {
+        let mut free = free.0.borrow_mut();
+        let half = free.len() / 2;
+        shared_free().extend(free.drain(..half));
+    });
 }
 
 #[cfg(test)]

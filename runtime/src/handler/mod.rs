@@ -16,6 +16,7 @@ pub use meta::{DURATION_BUCKETS_SECONDS, HandlerMeta, HandlerSnapshot, registere
 #[doc(hidden)]
 pub use outcome::{Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, ClassifyStdError};
 pub use outcome::{ErrorInfo, Outcome, OutcomeKind};
+pub(crate) use span_record::PASSED_SPAN_FIELDS;
 pub use span_record::fields;
 #[doc(hidden)]
 pub use span_record::{__pass_span_values, PassedSpanValues, check_user_field};

@@ -6,6 +6,7 @@
 use tracing::Span;
 
 use super::outcome::ErrorInfo;
+pub use crate::logs::PassedSpanValues;
 
 /// The field names of the handler span, declared (empty) when the span opens so they can be
 /// recorded later: `tracing` only records fields a span declared.
@@ -113,21 +114,13 @@ pub fn __pass_span_values(
     kind: Option<&'static str>,
     size: Option<u64>,
 ) -> PassedSpanValues {
-    crate::logs::pass_span_values(span_name, kind.zip(size));
-    PassedSpanValues(())
+    crate::logs::pass_span_values(span_name, kind.zip(size))
 }
 
-/// Returned by [`__pass_span_values`].
-#[doc(hidden)]
-#[must_use]
-pub struct PassedSpanValues(());
-
-impl Drop for PassedSpanValues {
-    #[inline]
-    fn drop(&mut self) {
-        crate::logs::clear_span_values();
-    }
-}
+/// The fields a handler span opened by `__handler_span!`'s `@passed` rule declares: the six of
+/// every handler span and the two of a `Message` argument. `JsonSubscriber` takes handed-over
+/// values only for a span of this shape.
+pub(crate) const PASSED_SPAN_FIELDS: usize = 8;
 
 /// Marks the span failed (when it is recorded) and logs one error line, which is written even
 /// when the span itself is filtered out: the line names the handler on its own.
@@ -229,28 +222,35 @@ macro_rules! __handler_span {
             "ws.message.size" = size
         )
     }};
-    // A handler with a `Message` argument: its kind and size go on the span.
-    ($level:expr, $name:literal, message = $message:expr) => {{
+    // The kind and size of a `Message` argument; `None` for an application type of that name.
+    (@kind $message:expr) => {{
         #[allow(unused_imports)]
         use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+        (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind()
+    }};
+    (@size $message:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+        (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size()
+    }};
+    // A handler with a `Message` argument: its kind and size go on the span.
+    ($level:expr, $name:literal, message = $message:expr) => {
         $crate::__handler_span!(
             @passed $level,
             $name,
-            (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind(),
-            (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size()
+            $crate::__handler_span!(@kind $message),
+            $crate::__handler_span!(@size $message)
         )
-    }};
-    ($level:expr, $name:literal, message = $message:expr, $($fields:tt)+) => {{
-        #[allow(unused_imports)]
-        use $crate::ws::__message_probe::{ProbeMessage as _, ProbeOther as _};
+    };
+    ($level:expr, $name:literal, message = $message:expr, $($fields:tt)+) => {
         $crate::__handler_span!(
             @span $level,
             $name,
-            "ws.message.kind" = (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_kind(),
-            "ws.message.size" = (&$crate::ws::__message_probe::MessageProbe(&$message)).__ws_message_size(),
+            "ws.message.kind" = $crate::__handler_span!(@kind $message),
+            "ws.message.size" = $crate::__handler_span!(@size $message),
             $($fields)+
         )
-    }};
+    };
     ($level:expr, $name:literal) => {
         $crate::__handler_span!(@passed $level, $name, None, None)
     };

@@ -153,13 +153,10 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let scope = ctx.event_scope(event).map(|scope| scope.map(RegistrySpan));
-        let trace_ids = self.trace_ids && ctx.event_span(event).is_some();
-        self.format.write(event, scope, trace_ids, |line| {
-            let _ = self
-                .make_writer
-                .make_writer_for(event.metadata())
-                .write_all(line);
-        });
+        // An event inside a span has a scope: no second lookup of its span.
+        let trace_ids = self.trace_ids && scope.is_some();
+        self.format
+            .write(&self.make_writer, event, scope, trace_ids);
     }
 }
 
@@ -195,16 +192,21 @@ impl LineFormat {
         LineFormat { service_fragment }
     }
 
-    /// Renders `event` with the spans of `scope` (innermost first) and hands the line,
-    /// newline included, to `write` in one piece: a non-blocking writer sends each write as
-    /// one message, so a line is never split.
-    pub(crate) fn write<T: ScopeSpan>(
+    /// Renders `event` with the spans of `scope` (innermost first) and writes the line,
+    /// newline included, through `make_writer` in one piece: a non-blocking writer sends each
+    /// write as one message, so a line is never split.
+    pub(crate) fn write<T: ScopeSpan, W: for<'w> MakeWriter<'w>>(
         &self,
+        make_writer: &W,
         event: &Event<'_>,
         scope: Option<impl Iterator<Item = T>>,
         trace_ids: bool,
-        write: impl FnOnce(&[u8]),
     ) {
+        let write = |line: &[u8]| {
+            let _ = make_writer
+                .make_writer_for(event.metadata())
+                .write_all(line);
+        };
         // Reuse this thread's buffers; a re-entrant event (a field's Debug that logs) gets
         // fresh ones instead of a RefCell panic.
         BUFFERS.with(|cell| match cell.try_borrow_mut() {

@@ -22,7 +22,9 @@ pub(crate) mod timestamp;
 
 pub use json::{ECS_VERSION, JsonLayer};
 pub use subscriber::JsonSubscriber;
-pub(crate) use subscriber::passed::{clear as clear_span_values, pass as pass_span_values};
+#[doc(hidden)]
+pub use subscriber::passed::PassedSpanValues;
+pub(crate) use subscriber::passed::pass as pass_span_values;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;

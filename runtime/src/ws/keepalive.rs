@@ -112,13 +112,11 @@ impl Keepalive {
         Liveness::Alive
     }
 
-    /// Whether the next ping is due. The stream is polled once per message, and polling the
-    /// timer each time would write its shared state (the waker registration) per message:
-    /// while the timer is armed with this task's waker and has not fired, it is not polled.
+    /// Whether the next ping is due. Called only when `poll`'s fast path did not apply: the
+    /// timer is not armed with this task's waker, or it has fired. (The stream is polled once
+    /// per message, and polling the timer each time would write its shared state, the waker
+    /// registration, per message.)
     fn ping_due(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.timer_armed_for(cx) && !self.next_ping.is_elapsed() {
-            return false;
-        }
         // Unconstrained: a timer that is not due is no progress, and an exhausted task budget
         // must not leave the timer unregistered (`Pending` would then mean nothing).
         let mut timer = tokio::task::coop::unconstrained(self.next_ping.as_mut());

@@ -7,7 +7,6 @@ pub(crate) mod passed;
 mod slots;
 mod stack;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use tracing::span::{Attributes, Id, Record};
@@ -150,12 +149,7 @@ where
         let leaf = self.parent_of(event.is_root(), event.is_contextual(), event.parent());
         // A parent that is not open (any more) means no scope, as the registry has it.
         let scope = slots::get(leaf).is_some().then_some(Scope { next: leaf });
-        self.format.write(event, scope, false, |line| {
-            let _ = self
-                .make_writer
-                .make_writer_for(event.metadata())
-                .write_all(line);
-        });
+        self.format.write(&self.make_writer, event, scope, false);
     }
 
     fn enter(&self, span: &Id) {

@@ -16,9 +16,7 @@ use std::cell::Cell;
 
 use tracing::Metadata;
 
-/// Fields of a handler span opened by the macros' `@passed` rule: the six it always declares
-/// and the two of a `Message` argument.
-const HANDLER_SPAN_FIELDS: usize = 8;
+use crate::handler::PASSED_SPAN_FIELDS;
 
 #[derive(Clone, Copy)]
 struct Passed {
@@ -31,13 +29,26 @@ thread_local! {
 }
 
 /// The next span named `span_name` on this thread holds only the constant fields, and
-/// `message`, the kind and size of its `Message` argument if it has one.
-pub(crate) fn pass(span_name: &'static str, message: Option<(&'static str, u64)>) {
+/// `message`, the kind and size of its `Message` argument if it has one. Dropping the guard
+/// takes this back, whether a span took it or not.
+pub(crate) fn pass(
+    span_name: &'static str,
+    message: Option<(&'static str, u64)>,
+) -> PassedSpanValues {
     let _ = PASSED.try_with(|passed| passed.set(Some(Passed { span_name, message })));
+    PassedSpanValues(())
 }
 
-pub(crate) fn clear() {
-    let _ = PASSED.try_with(|passed| passed.set(None));
+/// Returned by [`pass`]; clears what was handed over when dropped (also by an unwind).
+#[doc(hidden)]
+#[must_use]
+pub struct PassedSpanValues(());
+
+impl Drop for PassedSpanValues {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = PASSED.try_with(|passed| passed.set(None));
+    }
 }
 
 /// What was handed over for the span of `metadata`: `None` if nothing was (its values must be
@@ -50,7 +61,7 @@ pub(super) fn take(metadata: &Metadata<'_>) -> Option<Option<(&'static str, u64)
             // The same literal, usually at the same address: compared by address first.
             Some(found)
                 if (std::ptr::eq(found.span_name, span_name) || found.span_name == span_name)
-                    && metadata.fields().len() == HANDLER_SPAN_FIELDS =>
+                    && metadata.fields().len() == PASSED_SPAN_FIELDS =>
             {
                 passed.set(None);
                 Some(found.message)

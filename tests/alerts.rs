@@ -205,7 +205,7 @@ impl AlertSink for Counter {
 
 /// Prints the `ws_alerts_total` series for the parent.
 fn print_alert_series() {
-    for line in ws_observe::runtime::metrics::render().lines() {
+    for line in ws_observe::runtime::render().lines() {
         if line.starts_with("ws_alerts_total{") {
             println!("{line}");
         }
@@ -376,7 +376,7 @@ fn child_sinks_down() {
     report("CALLS_MS", started.elapsed().as_millis());
     let failed = || {
         common::sample(
-            &ws_observe::runtime::metrics::render(),
+            &ws_observe::runtime::render(),
             "ws_alerts_total",
             &[
                 ("severity", "critical"),

@@ -88,7 +88,7 @@ fn timed_drop(telemetry: ws_observe::runtime::Telemetry) {
 }
 
 fn dropped_spans() -> f64 {
-    let text = ws_observe::runtime::metrics::render();
+    let text = ws_observe::runtime::render();
     common::sample(&text, "ws_observe_spans_dropped_total", &[])
         .unwrap_or_else(|| panic!("no ws_observe_spans_dropped_total in:\n{text}"))
 }

@@ -27,7 +27,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
 
+use crate::env_value::non_empty;
+use crate::error::InitError;
 use crate::privacy::Pseudonymizer;
+use crate::vars;
 
 /// A consent decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,7 +161,7 @@ impl Journal {
         check_subject(subject)?;
         let purpose = check_purpose(purpose)?;
         let line = serde_json::json!({
-            "@timestamp": crate::logs::timestamp::rfc3339(SystemTime::now()),
+            "@timestamp": crate::timestamp::rfc3339(SystemTime::now()),
             "subject": self.pseudonymizer.pseudonym(subject),
             "purpose": purpose,
             "decision": decision.as_str(),
@@ -257,6 +260,107 @@ fn sync_parent_dir(_: &Path) -> std::io::Result<()> {
 static JOURNAL: OnceLock<Journal> = OnceLock::new();
 
 /// Installs the journal `init()` opened.
+/// Where the consent journal is and the policy version written on its lines, from
+/// `WS_OBSERVE_CONSENT_LOG` and `WS_OBSERVE_CONSENT_POLICY_VERSION`.
+///
+/// ```
+/// use ws_observe_runtime::consent::ConsentSettings;
+/// let err = ConsentSettings::from_vars(|name| {
+///     (name == "WS_OBSERVE_CONSENT_POLICY_VERSION").then(|| "2026-01".to_owned())
+/// })
+/// .unwrap_err();
+/// assert!(err.to_string().contains("WS_OBSERVE_CONSENT_LOG set as well"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentSettings {
+    pub(crate) log: Option<PathBuf>,
+    pub(crate) policy_version: String,
+}
+
+impl Default for ConsentSettings {
+    fn default() -> Self {
+        ConsentSettings {
+            log: None,
+            policy_version: "unspecified".to_owned(),
+        }
+    }
+}
+
+impl ConsentSettings {
+    /// The defaults (no journal) overridden by the variables from `lookup`.
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, InitError> {
+        let mut settings = ConsentSettings::default();
+        if let Some(path) = non_empty(&lookup, vars::CONSENT_LOG) {
+            settings.set_log(path.trim());
+        }
+        if let Some(version) = lookup(vars::CONSENT_POLICY_VERSION) {
+            if settings.log.is_none() {
+                return Err(InitError::InvalidValue {
+                    var: vars::CONSENT_POLICY_VERSION,
+                    value: version,
+                    expected: format!(
+                        "{} set as well: the version is written on consent lines",
+                        vars::CONSENT_LOG
+                    ),
+                });
+            }
+            settings.set_policy_version(&version)?;
+        }
+        Ok(settings)
+    }
+
+    /// Keeps the journal at `path`.
+    pub fn set_log(&mut self, path: impl Into<PathBuf>) {
+        self.log = Some(path.into());
+    }
+
+    /// The privacy policy version written on each line (e.g. `2026-01`).
+    pub fn set_policy_version(&mut self, version: &str) -> Result<(), InitError> {
+        if version.trim().is_empty() || version.chars().any(char::is_control) {
+            return Err(InitError::InvalidValue {
+                var: vars::CONSENT_POLICY_VERSION,
+                value: version.escape_debug().to_string(),
+                expected: "a non-empty version label such as `2026-01`".into(),
+            });
+        }
+        self.policy_version = version.trim().to_owned();
+        Ok(())
+    }
+
+    /// Opens the journal, if one is configured, keyed by `key`. The journal needs a configured
+    /// key: with a random one, decisions recorded before a restart could never be read back.
+    pub(crate) fn open(&self, key: Option<&[u8]>) -> Result<Option<Journal>, InitError> {
+        let Some(path) = &self.log else {
+            return Ok(None);
+        };
+        let Some(key) = key else {
+            return Err(InitError::InvalidValue {
+                var: vars::CONSENT_LOG,
+                value: path.display().to_string(),
+                expected: format!(
+                    "{} set as well: the journal stores pseudonyms, which must stay the same across restarts",
+                    vars::PSEUDONYM_KEY
+                ),
+            });
+        };
+        let journal_error = |source| InitError::ConsentJournal {
+            var: vars::CONSENT_LOG,
+            path: path.clone(),
+            source,
+        };
+        // Resolved once: a later change of the working directory must not move the journal.
+        let path = std::path::absolute(path).map_err(journal_error)?;
+        let pseudonymizer =
+            Pseudonymizer::new(key).map_err(|e| journal_error(std::io::Error::other(e)))?;
+        Journal::open(&path, pseudonymizer, &self.policy_version)
+            .map(Some)
+            .map_err(|error| match error {
+                ConsentError::Io { source, .. } => journal_error(source),
+                other => journal_error(std::io::Error::other(other.to_string())),
+            })
+    }
+}
+
 pub(crate) fn install(journal: Journal) {
     // init() runs once per process, so this is the only set.
     let _ = JOURNAL.set(journal);

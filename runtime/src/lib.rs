@@ -1,13 +1,14 @@
 //! The runtime of [ws-observe](https://docs.rs/ws-observe): everything that is not syntax.
 //!
 //! Most users reach it through the `ws_observe` facade (`ws_observe::runtime`) and its two
-//! attribute macros. It holds:
+//! attribute macros. It holds, in layers that import downward only (`docs/ARCHITECTURE.md`):
 //!
-//! - [`handler`]: the per-handler static, the call guard and outcome classification that the
-//!   macros' generated code calls;
-//! - [`metrics`]: the [`registry`] served on `/metrics`, the metric [`names`](metrics::names),
-//!   and the HTTP listener;
-//! - [`init`] / [`Config`]: set-up from the environment, and the [`Telemetry`] guard.
+//! - leaves: the [`InitError`], the [`vars`] and their parsing, the metric primitives
+//!   ([`metrics`]), the handler span's schema;
+//! - subsystems, each with its settings and its counters: [`handler`] (what the macros'
+//!   generated code calls), [`ws`], [`logs`], [`otlp`], [`alert`], [`privacy`], [`consent`];
+//! - the composition root: [`Config`], [`init`] and [`Config::into_layer`], the [`Telemetry`]
+//!   guard and the [`registry`] served on `/metrics`.
 //!
 //! ```no_run
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,23 +18,39 @@
 //! }
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
+// Leaves: import nothing above them.
+mod env_value;
+mod error;
+mod http_client;
+#[doc(hidden)]
+pub mod message;
+pub mod metrics;
+pub mod propagation;
+#[doc(hidden)]
+pub mod span_schema;
+mod timestamp;
+pub mod vars;
+
+// Subsystems: each owns its settings and registers its counters into the registry it is given.
 pub mod alert;
-mod config;
 pub mod consent;
 pub mod handler;
-mod http_client;
 pub mod logs;
-pub mod metrics;
 pub mod otlp;
 pub mod privacy;
-pub mod propagation;
-mod telemetry;
 pub mod ws;
 
-pub use config::{Config, DEFAULT_METRICS_ADDR, InitError, LogFiles, LogFormat, vars};
-pub use metrics::registry;
-pub use telemetry::{Telemetry, init};
+// The composition root.
+mod config;
+mod telemetry;
+
+pub use config::{Config, DEFAULT_SHUTDOWN_TIMEOUT};
+pub use error::InitError;
+pub use logs::{LogFiles, LogFormat};
+pub use metrics::DEFAULT_METRICS_ADDR;
+pub use telemetry::{ObserveLayer, Telemetry, exposition, init, registry, render};
 
 /// Re-exported so generated code and users share one `tracing` version.
 pub use tracing;
@@ -53,6 +70,8 @@ pub mod __private {
         Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, ClassifyStdError, HandlerMeta,
         check_user_field, instrument,
     };
+    pub use crate::message as message_probe;
     pub use crate::privacy::__redacted;
+    pub use crate::span_schema::__pass_span_values as pass_span_values;
     pub use tracing::Level;
 }

@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::config::vars;
+use crate::error::InitError;
+use crate::vars;
 
 /// Bytes of HMAC output kept: 128 bits, collision-free for any realistic number of users.
 const PSEUDONYM_BYTES: usize = 16;
@@ -259,12 +260,41 @@ pub(crate) fn install_key(key: Option<&[u8]>) {
     }
 }
 
+/// `key` as a configured pseudonym key: at least [`Pseudonymizer::MIN_KEY_BYTES`] bytes.
+/// The error names the variable, never the key.
+pub(crate) fn checked_key(key: &[u8]) -> Result<Vec<u8>, InitError> {
+    Pseudonymizer::new(key).map_err(|error| InitError::InvalidValue {
+        var: vars::PSEUDONYM_KEY,
+        value: "<redacted>".into(),
+        expected: error.to_string(),
+    })?;
+    Ok(key.to_vec())
+}
+
+/// `WS_OBSERVE_PSEUDONYM_KEY` from `lookup`, checked; `None` when unset.
+pub(crate) fn key_from_vars(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<Vec<u8>>, InitError> {
+    lookup(vars::PSEUDONYM_KEY)
+        .map(|text| checked_key(key_from_text(&text)))
+        .transpose()
+}
+
+/// [`check_key`] as an `InitError` naming the variable.
+pub(crate) fn check_installable(key: Option<&[u8]>) -> Result<(), InitError> {
+    check_key(key).map_err(|expected| InitError::InvalidValue {
+        var: vars::PSEUDONYM_KEY,
+        value: "<redacted>".into(),
+        expected: expected.into(),
+    })
+}
+
 /// Whether a pseudonym has been computed under the random key.
 static USED: AtomicBool = AtomicBool::new(false);
 
 /// The key in a variable's text: the text itself, without surrounding whitespace (a secret
 /// file's trailing newline must not change every pseudonym).
-pub(crate) fn key_from_text(text: &str) -> &[u8] {
+fn key_from_text(text: &str) -> &[u8] {
     text.trim().as_bytes()
 }
 

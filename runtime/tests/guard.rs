@@ -17,7 +17,7 @@ fn line(text: &str, needle: &str) -> f64 {
 }
 
 fn series(handler: &str) -> [f64; 6] {
-    let text = ws_observe_runtime::metrics::render();
+    let text = ws_observe_runtime::render();
     let ids = format!("handler=\"{handler}\",module=\"guard\"");
     let calls = |o: &str| {
         line(
@@ -164,7 +164,7 @@ fn durations_land_in_the_right_bucket() {
     let guard = META.start(Span::none());
     std::thread::sleep(std::time::Duration::from_millis(30));
     guard.finish(Outcome::Ok);
-    let text = ws_observe_runtime::metrics::render();
+    let text = ws_observe_runtime::render();
     let ids = "handler=\"direct_buckets\",module=\"guard\"";
     assert_eq!(
         line(

@@ -18,7 +18,12 @@ fn get(addr: SocketAddr, request: &str) -> (u16, String) {
 }
 
 fn server(token: Option<&str>) -> MetricsServer {
-    MetricsServer::bind("127.0.0.1:0".parse().unwrap(), token.map(str::to_owned)).unwrap()
+    MetricsServer::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        token.map(str::to_owned),
+        ws_observe_runtime::exposition(),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -87,7 +92,7 @@ fn unknown_paths_methods_and_garbage_are_refused() {
 fn address_in_use_is_an_error_naming_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let error = MetricsServer::bind(addr, None).unwrap_err();
+    let error = MetricsServer::bind(addr, None, ws_observe_runtime::exposition()).unwrap_err();
     assert!(matches!(error, ServeError::Bind { .. }));
     assert!(error.to_string().contains(&addr.to_string()), "{error}");
 }

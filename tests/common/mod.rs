@@ -18,7 +18,12 @@ pub fn metrics_addr() -> SocketAddr {
     static SERVER: OnceLock<MetricsServer> = OnceLock::new();
     SERVER
         .get_or_init(|| {
-            MetricsServer::bind("127.0.0.1:0".parse().unwrap(), None).expect("bind /metrics")
+            MetricsServer::bind(
+                "127.0.0.1:0".parse().unwrap(),
+                None,
+                ws_observe::runtime::exposition(),
+            )
+            .expect("bind /metrics")
         })
         .local_addr()
 }

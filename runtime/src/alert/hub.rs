@@ -49,19 +49,17 @@ impl Default for Policy {
 /// The outcome label values of `ws_alerts_total`.
 const RESULTS: [&str; 4] = ["sent", "failed", "dropped", "deduplicated"];
 
-fn alerts_total() -> &'static IntCounterVec {
+pub(super) fn alerts_total() -> &'static IntCounterVec {
     static COUNTER: OnceLock<IntCounterVec> = OnceLock::new();
     COUNTER.get_or_init(|| {
-        let counter = IntCounterVec::new(
+        IntCounterVec::new(
             prometheus::Opts::new(
                 crate::metrics::names::ALERTS,
                 "Alerts raised, per sink, by result (sent, failed, dropped, deduplicated).",
             ),
             &["severity", "sink", "result"],
         )
-        .expect("valid counter");
-        let _ = crate::registry().register(Box::new(counter.clone()));
-        counter
+        .expect("valid counter")
     })
 }
 

@@ -15,6 +15,7 @@
 
 mod hub;
 mod raised;
+mod settings;
 mod severity;
 mod sink;
 pub mod sinks;
@@ -24,10 +25,9 @@ use std::sync::Arc;
 pub(crate) use hub::Hub;
 pub use hub::Policy;
 pub use raised::Alert;
+pub use settings::AlertSettings;
 pub use severity::Severity;
 pub use sink::{AlertSink, Notification, SinkError};
-
-use crate::handler::{ErrorInfo, HandlerMeta};
 
 /// Raises an alert. Never blocks. Before `init()` (or without any hub), the alert is only
 /// logged.
@@ -40,72 +40,21 @@ pub fn raise(alert: Alert) {
     }
 }
 
-/// The OpenTelemetry trace id of the handler's span, when trace export is on.
-fn trace_id_of(span: &tracing::Span) -> Option<String> {
-    use opentelemetry::trace::TraceContextExt;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    if span.is_disabled() {
-        return None;
-    }
-    let context = span.context();
-    let otel_span = context.span();
-    let span_context = otel_span.span_context();
-    span_context
-        .is_valid()
-        .then(|| span_context.trace_id().to_string())
-}
-
-fn handler_alert(
-    meta: &HandlerMeta,
+/// Raises the alert `build` makes for a failed handler call, keyed by its module, name and
+/// error type: a repeat within the dedupe window costs a lookup, not an alert.
+pub(crate) fn raise_for_handler(
+    (module, handler, error_type): (&'static str, &'static str, &'static str),
     severity: Severity,
-    span: &tracing::Span,
-    summary: String,
-) -> Alert {
-    let mut alert = Alert::new(severity, summary)
-        .label("handler", meta.name())
-        .label("module", meta.module());
-    alert.trace_id = trace_id_of(span);
-    alert
-}
-
-/// Called by the call guard when an alerting handler returned an error.
-#[cold]
-pub(crate) fn handler_failed(
-    meta: &HandlerMeta,
-    severity: Severity,
-    span: &tracing::Span,
-    info: &ErrorInfo<'_>,
+    build: impl FnOnce() -> Alert,
 ) {
-    let build = || {
-        let mut alert = handler_alert(meta, severity, span, format!("{} failed", meta.name()));
-        if let Some(message) = info.message() {
-            alert.description = message.to_string();
-        }
-        alert.error_type = Some(info.type_name().to_owned());
-        let mut source = info.as_error();
-        while let Some(error) = source {
-            alert.error_chain.push(error.to_string());
-            source = error.source();
-        }
-        alert
-    };
     match hub::current() {
-        // A repeat of the same error within the dedupe window costs a lookup, not an alert.
-        Some(hub) => {
-            let key = hub::AlertKey::Handler(meta.module(), meta.name(), info.type_name());
-            hub.raise_keyed(key, severity, build);
-        }
+        Some(hub) => hub.raise_keyed(
+            hub::AlertKey::Handler(module, handler, error_type),
+            severity,
+            build,
+        ),
         None => raise(build()),
     }
-}
-
-/// Called by the call guard when an alerting handler panicked.
-#[cold]
-pub(crate) fn handler_panicked(meta: &HandlerMeta, severity: Severity, span: &tracing::Span) {
-    let mut alert = handler_alert(meta, severity, span, format!("{} panicked", meta.name()))
-        .description("the handler panicked");
-    alert.error_type = Some("panic".to_owned());
-    raise(alert);
 }
 
 /// Delivers queued alerts within `timeout` (called when the `Telemetry` guard drops).
@@ -117,4 +66,9 @@ pub(crate) fn flush(timeout: std::time::Duration) {
 
 pub(crate) fn install(hub: Arc<Hub>) {
     Hub::install(hub);
+}
+
+/// Registers `ws_alerts_total` in `registry`.
+pub(crate) fn register_metrics(registry: &prometheus::Registry) -> prometheus::Result<()> {
+    registry.register(Box::new(hub::alerts_total().clone()))
 }

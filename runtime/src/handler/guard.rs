@@ -76,7 +76,7 @@ impl CallGuard {
     fn failed(&self, info: &super::outcome::ErrorInfo<'_>) {
         span_record::error(&self.span, self.meta.name(), info);
         if let Some(severity) = self.meta.severity() {
-            crate::alert::handler_failed(self.meta, severity, &self.span, info);
+            super::alerting::failed(self.meta, severity, &self.span, info);
         }
         self.record(OutcomeKind::Error);
     }
@@ -104,7 +104,7 @@ impl CallGuard {
         if self.panicked || std::thread::panicking() {
             span_record::panic(&self.span, self.meta.name());
             if let Some(severity) = self.meta.severity() {
-                crate::alert::handler_panicked(self.meta, severity, &self.span);
+                super::alerting::panicked(self.meta, severity, &self.span);
             }
             self.record(OutcomeKind::Panic);
         } else {

@@ -4,6 +4,8 @@
 //! Everything here works without the macros, which is how the runtime is tested and how code
 //! that cannot take an attribute (a closure, a trait object) can be measured the same way.
 
+mod alerting;
+mod collector;
 mod guard;
 mod meta;
 mod outcome;
@@ -11,12 +13,17 @@ mod span_record;
 
 #[doc(inline)]
 pub use crate::classify;
+pub use crate::span_schema::fields;
+#[doc(hidden)]
+pub use crate::span_schema::{__pass_span_values, PassedSpanValues, check_user_field};
 pub use guard::{Call, CallGuard, instrument};
 pub use meta::{DURATION_BUCKETS_SECONDS, HandlerMeta, HandlerSnapshot, registered_handlers};
 #[doc(hidden)]
 pub use outcome::{Classify, ClassifyAny, ClassifyDisplay, ClassifyResult, ClassifyStdError};
 pub use outcome::{ErrorInfo, Outcome, OutcomeKind};
-pub(crate) use span_record::PASSED_SPAN_FIELDS;
-pub use span_record::fields;
-#[doc(hidden)]
-pub use span_record::{__pass_span_values, PassedSpanValues, check_user_field};
+
+/// Registers `ws_handler_calls_total`, `ws_handler_duration_seconds` and
+/// `ws_handler_in_flight` (every handler resolved so far, and later ones) in `registry`.
+pub(crate) fn register_metrics(registry: &prometheus::Registry) -> prometheus::Result<()> {
+    registry.register(Box::new(collector::HandlerCollector::new()))
+}

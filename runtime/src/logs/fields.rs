@@ -218,11 +218,11 @@ impl SpanFields {
     pub(crate) fn push_message(&mut self, kind: &'static str, size: u64) {
         debug_assert!(self.is_empty());
         self.inline[0] = Entry {
-            name: crate::handler::fields::MESSAGE_KIND,
+            name: crate::span_schema::fields::MESSAGE_KIND,
             value: Stored::Static(kind),
         };
         self.inline[1] = Entry {
-            name: crate::handler::fields::MESSAGE_SIZE,
+            name: crate::span_schema::fields::MESSAGE_SIZE,
             value: Stored::U64(size),
         };
         self.len = 2;

@@ -548,7 +548,7 @@ impl fmt::Debug for RotatingFile {
 /// `2026-03-10T14-37-12Z`: RFC 3339 to the second, with `-` for `:` (not allowed in Windows
 /// file names). Fixed width, so text order is time order.
 fn stamp(secs: u64) -> String {
-    let rfc3339 = super::timestamp::rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    let rfc3339 = crate::timestamp::rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(secs));
     format!("{}Z", rfc3339[..19].replace(':', "-"))
 }
 

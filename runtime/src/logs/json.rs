@@ -14,7 +14,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use super::escape;
 use super::fields::{FieldValue, JsonSink, Recorder, SpanFields};
-use super::timestamp;
+use crate::timestamp;
 
 /// The `ecs.version` written on every line.
 pub const ECS_VERSION: &str = "8.11.0";

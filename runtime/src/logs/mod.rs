@@ -17,26 +17,24 @@ mod escape;
 mod fields;
 pub mod file;
 mod json;
+mod settings;
 mod subscriber;
-pub(crate) mod timestamp;
 
 pub use json::{ECS_VERSION, JsonLayer};
+pub use settings::{LogFiles, LogFormat, LogSettings};
 pub use subscriber::JsonSubscriber;
-#[doc(hidden)]
-pub use subscriber::passed::PassedSpanValues;
-pub(crate) use subscriber::passed::pass as pass_span_values;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::Targets;
-use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::{Config, InitError, LogFormat, vars};
+use crate::error::InitError;
+use crate::vars;
 
 /// Lines queued and not yet written; past this, lines are dropped and counted.
 const QUEUE_LINES: usize = 128 * 1024;
@@ -58,7 +56,7 @@ pub(crate) fn dropped_lines() -> u64 {
 /// get `Targets`, which decides once per callsite and keeps no per-span state; `EnvFilter`
 /// takes a shared lock on every span enter, exit and close (contended between worker
 /// threads), so it is used only when the value needs it: span or field directives.
-fn level_filter(
+pub(crate) fn level_filter(
     directives: &str,
     targets: Option<Targets>,
 ) -> Box<dyn Layer<Registry> + Send + Sync> {
@@ -72,15 +70,18 @@ fn level_filter(
 /// `directives` as `Targets` when they are plain `target=level` ones. `Targets` would read
 /// `[span]` or `{field}` as part of a target name: those stay with EnvFilter, as does an empty
 /// value (EnvFilter's own default applies).
-fn plain_targets(directives: &str) -> Option<Targets> {
+pub(crate) fn plain_targets(directives: &str) -> Option<Targets> {
     let plain = !directives.trim().is_empty() && !directives.contains(['[', ']', '{', '}']);
     directives.parse().ok().filter(|_| plain)
 }
 
 /// The log files `init()` writes, opened before anything else starts so that a bad directory
 /// is an `InitError` and nothing is left half-started. `None` when files are off.
-pub(crate) fn open_files(config: &Config) -> Result<Option<file::RotatingFile>, InitError> {
-    if !config.log_stdout && config.log_files.is_none() {
+pub(crate) fn open_files(
+    settings: &LogSettings,
+    service_name: &str,
+) -> Result<Option<file::RotatingFile>, InitError> {
+    if !settings.stdout && settings.files.is_none() {
         return Err(InitError::InvalidValue {
             var: vars::LOG_STDOUT,
             value: "off".into(),
@@ -90,7 +91,7 @@ pub(crate) fn open_files(config: &Config) -> Result<Option<file::RotatingFile>, 
             ),
         });
     }
-    let Some(files) = &config.log_files else {
+    let Some(files) = &settings.files else {
         return Ok(None);
     };
     let error = |source| InitError::LogDir {
@@ -102,7 +103,7 @@ pub(crate) fn open_files(config: &Config) -> Result<Option<file::RotatingFile>, 
     let dir = std::path::absolute(&files.dir).map_err(error)?;
     let writer = file::RotatingFile::new(
         &dir,
-        &file_prefix(config.service_name()),
+        &file_prefix(service_name),
         files.rotation,
         files.max_size,
         Some(files.max_files),
@@ -158,22 +159,16 @@ fn non_blocking(writer: Box<dyn Write + Send>, thread: &str) -> (NonBlocking, Wo
     (writer, guard)
 }
 
-/// The subscriber `init()` installs, and the guards that flush its writers.
-pub(crate) fn subscriber(
-    config: &mut Config,
+/// The log writers: stdout (or the configured writer) and the files, each behind its own
+/// queue (a slow terminal does not hold up the files), and the guards that flush them.
+pub(crate) fn writers(
+    settings: &mut LogSettings,
     files: Option<file::RotatingFile>,
-    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
-) -> (
-    Box<dyn tracing::Subscriber + Send + Sync + 'static>,
-    Vec<WorkerGuard>,
-) {
-    // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
-    let ansi = config.log_writer.is_none() && std::io::stdout().is_terminal();
+) -> (Writers, Vec<WorkerGuard>) {
     let mut guards = Vec::new();
-    // Stdout and files each get their own queue: a slow terminal does not hold up the files.
-    let primary = config.log_stdout.then(|| {
-        let writer = config
-            .log_writer
+    let primary = settings.stdout.then(|| {
+        let writer = settings
+            .writer
             .take()
             .unwrap_or_else(|| Box::new(std::io::stdout()));
         let (writer, guard) = non_blocking(writer, "ws-observe-logs");
@@ -185,29 +180,28 @@ pub(crate) fn subscriber(
         guards.push(guard);
         writer
     });
-    let writers = Writers { primary, files };
+    (Writers { primary, files }, guards)
+}
 
-    // The common production case, JSON lines with a plain `RUST_LOG` and no trace export, gets
-    // a subscriber of its own, made for a span per message (see `JsonSubscriber`): the same
-    // lines, without the registry's per-span bookkeeping.
-    let targets = match (
-        config.log_format,
-        &tracer,
-        plain_targets(&config.log_filter),
-    ) {
-        (LogFormat::Json, None, Some(targets)) => {
-            let subscriber = JsonSubscriber::new(writers, config.service_name(), targets);
-            return (Box::new(subscriber), guards);
-        }
-        (_, _, targets) => targets,
-    };
-    let filter = level_filter(&config.log_filter, targets);
-    let output = match config.log_format {
-        LogFormat::Json => JsonLayer::new(writers, config.service_name())
-            .with_trace_ids(tracer.is_some())
+/// The output layer of `settings`' format over `writers`: JSON lines, or pretty lines for a
+/// human at stdout with the files kept JSON (they are for shippers). `trace_ids` puts the
+/// OpenTelemetry trace and span ids on JSON lines.
+pub(crate) fn output_layer<S>(
+    settings: &LogSettings,
+    writers: Writers,
+    service_name: &str,
+    trace_ids: bool,
+) -> Box<dyn Layer<S> + Send + Sync + 'static>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    match settings.format {
+        LogFormat::Json => JsonLayer::new(writers, service_name)
+            .with_trace_ids(trace_ids)
             .boxed(),
-        // Pretty is for a human at stdout; files are for shippers and stay JSON.
         LogFormat::Pretty => {
+            // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
+            let ansi = settings.writer.is_none() && std::io::stdout().is_terminal();
             let pretty = tracing_subscriber::fmt::layer()
                 .pretty()
                 .with_ansi(ansi)
@@ -221,30 +215,29 @@ pub(crate) fn subscriber(
                         primary: None,
                         files: Some(files),
                     },
-                    config.service_name(),
+                    service_name,
                 )
-                .with_trace_ids(tracer.is_some())
+                .with_trace_ids(trace_ids)
             });
             pretty.and_then(files).boxed()
         }
-    };
-    // A global filter, not a per-layer one: every layer follows RUST_LOG alike, and the registry
-    // then keeps no per-layer filter state for each span.
-    let export = tracer.map(|tracer| {
-        crate::otlp::layer(tracer).with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            !crate::otlp::is_export_machinery(meta.target())
-        }))
-    });
-    (
-        Box::new(Registry::default().with(filter).with(output).with(export)),
-        guards,
-    )
+    }
+}
+
+/// Registers `ws_observe_log_lines_dropped_total` in `registry`.
+pub(crate) fn register_metrics(registry: &prometheus::Registry) -> prometheus::Result<()> {
+    use crate::metrics::{FnCounter, names};
+    registry.register(Box::new(FnCounter::new(
+        names::LOG_LINES_DROPPED,
+        names::LOG_LINES_DROPPED_HELP,
+        dropped_lines,
+    )))
 }
 
 /// Every line to stdout (or the configured writer) and to the files, whichever are on. A
 /// clone (queue handles) writes each line.
 #[derive(Clone)]
-struct Writers {
+pub(crate) struct Writers {
     primary: Option<NonBlocking>,
     files: Option<NonBlocking>,
 }

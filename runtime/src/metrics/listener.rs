@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::Exposition;
+use crate::error::ServeError;
+
 /// Requests larger than this (request line + headers) are refused: nothing legitimate is.
 const MAX_REQUEST_BYTES: u64 = 16 * 1024;
 /// A client that sends nothing for this long is dropped (slow-loris protection).
@@ -19,28 +22,14 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections served at once; more are answered 503 at once rather than queued.
 const MAX_CONCURRENT: usize = 16;
 
-/// Why the listener could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// The address could not be bound (in use, not local, no permission).
-    #[error("failed to bind metrics listener on {addr}")]
-    Bind {
-        /// The address asked for.
-        addr: SocketAddr,
-        /// What the operating system said.
-        #[source]
-        source: io::Error,
-    },
-    /// The listener thread could not be started.
-    #[error("failed to start the metrics listener thread")]
-    Thread(#[source] io::Error),
-}
-
-/// A running `/metrics` listener, serving [`registry()`](crate::registry). Stops when dropped.
+/// A running `/metrics` listener, serving the [`Exposition`] it was handed (`init()` hands it
+/// [`registry()`](crate::registry) and the `prometheus` crate's default registry). Stops when
+/// dropped.
 ///
 /// ```
-/// use ws_observe_runtime::metrics::MetricsServer;
-/// let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap(), None).unwrap();
+/// use ws_observe_runtime::metrics::{Exposition, MetricsServer};
+/// let served = Exposition::new([ws_observe_runtime::registry().clone()]);
+/// let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap(), None, served).unwrap();
 /// let addr = server.local_addr(); // the port the OS chose
 /// # let _ = addr;
 /// ```
@@ -52,6 +41,7 @@ pub struct MetricsServer {
 
 struct Shared {
     token: Option<String>,
+    exposition: Exposition,
     stopping: AtomicBool,
     active: AtomicUsize,
 }
@@ -60,7 +50,11 @@ impl MetricsServer {
     /// Binds `addr` now (so "address in use" is an error here, not later) and serves on a
     /// thread of its own. With `token`, `/metrics` requires `Authorization: Bearer <token>`;
     /// `/healthz` never does (orchestrators probe it).
-    pub fn bind(addr: SocketAddr, token: Option<String>) -> Result<Self, ServeError> {
+    pub fn bind(
+        addr: SocketAddr,
+        token: Option<String>,
+        exposition: Exposition,
+    ) -> Result<Self, ServeError> {
         let listener =
             TcpListener::bind(addr).map_err(|source| ServeError::Bind { addr, source })?;
         let local = listener
@@ -68,6 +62,7 @@ impl MetricsServer {
             .map_err(|source| ServeError::Bind { addr, source })?;
         let shared = Arc::new(Shared {
             token,
+            exposition,
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
         });
@@ -222,7 +217,7 @@ fn serve_one(stream: &TcpStream, shared: &Shared) -> io::Result<()> {
                     &[("WWW-Authenticate", "Bearer realm=\"metrics\"")],
                 );
             }
-            let body = super::render();
+            let body = shared.exposition.render();
             respond(stream, 200, prometheus::TEXT_FORMAT, &body_of(body), &[])
         }
         _ => respond(

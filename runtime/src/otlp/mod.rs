@@ -18,7 +18,7 @@ pub use settings::{Protocol, Sampling, TraceExport, vars};
 
 pub(crate) use settings::from_vars;
 
-use crate::config::InitError;
+use crate::error::InitError;
 
 /// The running export pipeline; shut down (flushing what is queued) within a bound on drop.
 pub(crate) struct Pipeline {
@@ -122,7 +122,22 @@ where
 /// Spans dropped so far (queue full or export failed): the value of
 /// `ws_observe_spans_dropped_total`.
 pub fn spans_dropped() -> u64 {
-    crate::metrics::SPANS_DROPPED.load(std::sync::atomic::Ordering::Relaxed)
+    SPANS_DROPPED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Spans that could not be exported (queue full or exporter failure); counted by the export
+/// queue.
+pub(crate) static SPANS_DROPPED: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+/// Registers `ws_observe_spans_dropped_total` in `registry`.
+pub(crate) fn register_metrics(registry: &prometheus::Registry) -> prometheus::Result<()> {
+    use crate::metrics::{FnCounter, names};
+    registry.register(Box::new(FnCounter::new(
+        names::SPANS_DROPPED,
+        names::SPANS_DROPPED_HELP,
+        spans_dropped,
+    )))
 }
 
 /// Targets whose spans are the exporter's own machinery (the HTTP and gRPC stacks): never

@@ -17,8 +17,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
+use super::SPANS_DROPPED;
 use super::settings::{Protocol, TraceExport};
-use crate::metrics::SPANS_DROPPED;
 
 // Spans travel unboxed on purpose: the channel's slots are preallocated, so queueing a span
 // costs no allocation, where a `Box` would cost one per span.

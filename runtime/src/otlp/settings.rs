@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::config::InitError;
+use crate::error::InitError;
 
 /// The OpenTelemetry variables ws-observe reads.
 pub mod vars {

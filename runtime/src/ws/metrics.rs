@@ -8,6 +8,8 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::{MetricFamily, MetricType};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::message::{KINDS, kind_and_size};
+
 use super::close_reason::CloseReason;
 use crate::metrics::cells::HistogramSnapshot;
 use crate::metrics::cells::{
@@ -41,28 +43,6 @@ pub(crate) enum Direction {
 
 const DIRECTIONS: [(Direction, &str); 2] =
     [(Direction::Received, "received"), (Direction::Sent, "sent")];
-const KINDS: [&str; 5] = ["text", "binary", "ping", "pong", "close"];
-
-/// The `kind` label index and payload size of a message.
-#[inline]
-pub(crate) fn kind_and_size(message: &Message) -> (usize, usize) {
-    match message {
-        Message::Text(text) => (0, text.len()),
-        Message::Binary(bytes) => (1, bytes.len()),
-        Message::Ping(bytes) => (2, bytes.len()),
-        Message::Pong(bytes) => (3, bytes.len()),
-        // The payload of a close frame is its 2-byte code and its reason.
-        Message::Close(frame) => (4, frame.as_ref().map_or(0, |f| 2 + f.reason.len())),
-        // Raw frames are only ever sent, and carry data.
-        Message::Frame(frame) => (1, frame.payload().len()),
-    }
-}
-
-/// The `kind` label of a message.
-pub(crate) fn kind_name(message: &Message) -> &'static str {
-    KINDS[kind_and_size(message).0]
-}
-
 pub(crate) struct WsCells {
     opened: AtomicU64,
     closed: [AtomicU64; CloseReason::ALL.len()],

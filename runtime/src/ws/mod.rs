@@ -23,7 +23,7 @@
 mod close_reason;
 mod connection;
 mod keepalive;
-pub(crate) mod metrics;
+mod metrics;
 mod peer;
 mod stream;
 
@@ -39,9 +39,11 @@ pub use close_reason::CloseReason;
 pub use peer::truncate_ip;
 pub use stream::ObservedStream;
 
-#[doc(hidden)]
-#[path = "message_fields.rs"]
-pub mod __message_probe;
+/// Registers every `ws_*` connection and message metric in `registry`.
+pub(crate) fn register_metrics(registry: &prometheus::Registry) -> prometheus::Result<()> {
+    registry.register(Box::new(metrics::WsCollector::new()))
+}
+
 /// The error type of the stream and sink (tungstenite's).
 pub use tokio_tungstenite::tungstenite::Error;
 /// The message type of the stream and sink (tungstenite's).

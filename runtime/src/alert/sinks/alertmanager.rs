@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::super::sink::{AlertSink, Notification, SinkError};
-use crate::logs::timestamp::rfc3339;
+use crate::timestamp::rfc3339;
 
 /// Sends alerts to one or more Alertmanagers (an HA pair gets every alert; delivery succeeds
 /// when one of them accepts it). Labels: `alertname` (`WsHandlerError` for a handler alert,

@@ -3,7 +3,6 @@
 //! [`JsonLayer`](super::JsonLayer) over `tracing-subscriber`'s registry, filtered as
 //! [`Targets`] filters, with a span store made for a span per message (see `slots`).
 
-pub(crate) mod passed;
 mod slots;
 mod stack;
 
@@ -119,7 +118,7 @@ where
         let metadata = attributes.metadata();
         let id = slots::insert(parent, |data| {
             data.metadata = Some(metadata);
-            match passed::take(metadata) {
+            match crate::span_schema::passed::take(metadata) {
                 // A handler span whose values are all empty (see `passed`): nothing to visit.
                 Some(message) => {
                     if let Some((kind, size)) = message {

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{MetricFamily, MetricType};
 
-use super::cells::{counter, family, gauge, histogram, label};
+use crate::metrics::cells::{counter, family, gauge, histogram, label};
 
-use super::names::{self, labels};
-use crate::handler::{DURATION_BUCKETS_SECONDS, HandlerSnapshot, OutcomeKind, registered_handlers};
+use super::meta::{DURATION_BUCKETS_SECONDS, HandlerSnapshot, registered_handlers};
+use super::outcome::OutcomeKind;
+use crate::metrics::names::{self, labels};
 
 /// The collector behind `ws_handler_calls_total`, `ws_handler_duration_seconds` and
 /// `ws_handler_in_flight`.

@@ -1,4 +1,4 @@
-//! What a handler span holds, handed to [`JsonSubscriber`](super::JsonSubscriber) next to the
+//! What a handler span holds, handed to [`JsonSubscriber`](crate::logs::JsonSubscriber) next to the
 //! span as well as in it.
 //!
 //! `tracing` records a span's values by visiting every declared field through two dynamic
@@ -16,7 +16,7 @@ use std::cell::Cell;
 
 use tracing::Metadata;
 
-use crate::handler::PASSED_SPAN_FIELDS;
+use super::PASSED_SPAN_FIELDS;
 
 #[derive(Clone, Copy)]
 struct Passed {
@@ -54,7 +54,7 @@ impl Drop for PassedSpanValues {
 /// What was handed over for the span of `metadata`: `None` if nothing was (its values must be
 /// visited), else the message kind and size, if any. Taken only by a span of the name handed
 /// over and of a handler span's shape (its fields, message ones included).
-pub(super) fn take(metadata: &Metadata<'_>) -> Option<Option<(&'static str, u64)>> {
+pub(crate) fn take(metadata: &Metadata<'_>) -> Option<Option<(&'static str, u64)>> {
     let span_name = metadata.name();
     PASSED
         .try_with(|passed| match passed.get() {

@@ -1,0 +1,113 @@
+//! Parsing of environment values shared by the subsystems' settings: durations, URLs, switches,
+//! counts. Each parser names the variable in its [`InitError`], never echoing a secret.
+
+use std::time::Duration;
+
+use crate::error::InitError;
+
+/// The variable's value, `None` when it is unset or blank (an empty variable is common in
+/// shells and compose files, and means "not set").
+pub(crate) fn non_empty(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> Option<String> {
+    lookup(var).filter(|value| !value.trim().is_empty())
+}
+
+/// A duration such as `90s`, `5m`, `500ms` or `1h` (a bare number is seconds).
+pub(crate) fn parse_duration(var: &'static str, value: &str) -> Result<Duration, InitError> {
+    let invalid = || InitError::InvalidValue {
+        var,
+        value: value.to_owned(),
+        expected: "a duration such as `90s`, `5m`, `500ms` or `1h`".into(),
+    };
+    let text = value.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return Err(invalid()),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| invalid())
+}
+
+/// `on`/`off` (also `true`/`false`, `1`/`0`).
+pub(crate) fn parse_switch(var: &'static str, value: &str) -> Result<bool, InitError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(InitError::InvalidValue {
+            var,
+            value: value.to_owned(),
+            expected: "`on` or `off`".into(),
+        }),
+    }
+}
+
+/// A whole number of at least 1; `what` says what it counts.
+pub(crate) fn parse_positive<T>(var: &'static str, value: &str, what: &str) -> Result<T, InitError>
+where
+    T: std::str::FromStr + PartialOrd + From<u8>,
+{
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| *n >= T::from(1))
+        .ok_or_else(|| InitError::InvalidValue {
+            var,
+            value: value.to_owned(),
+            expected: format!("a positive whole number ({what})"),
+        })
+}
+
+/// An `http://` or `https://` URL with a host.
+pub(crate) fn check_http_url(var: &'static str, url: &str) -> Result<(), InitError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
+        _ => Err(InitError::InvalidValue {
+            var,
+            value: url.to_owned(),
+            expected: "an http:// or https:// URL such as `http://127.0.0.1:9093`".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit_and_bad_ones_name_the_variable() {
+        assert_eq!(
+            parse_duration("V", "500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(parse_duration("V", "90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("V", "5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(
+            parse_duration("V", " 1h ").unwrap(),
+            Duration::from_secs(3600)
+        );
+        for bad in ["", "5 parsecs", "-1s", "1e999s"] {
+            let message = parse_duration("V", bad).unwrap_err().to_string();
+            assert!(message.contains("for V"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn switches_and_counts() {
+        assert!(parse_switch("V", "On").unwrap());
+        assert!(!parse_switch("V", "0").unwrap());
+        assert!(parse_switch("V", "maybe").is_err());
+        assert_eq!(parse_positive::<u32>("V", " 7", "things").unwrap(), 7);
+        assert!(parse_positive::<u32>("V", "0", "things").is_err());
+        assert!(parse_positive::<usize>("V", "x", "things").is_err());
+    }
+}

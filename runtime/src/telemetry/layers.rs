@@ -1,0 +1,49 @@
+//! The `tracing` layers ws-observe contributes to a subscriber: its log lines (JSON or
+//! pretty, to stdout and files) and, with export on, the OpenTelemetry layer.
+
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::FilterExt;
+use tracing_subscriber::registry::LookupSpan;
+
+use super::start::Parts;
+
+/// The layer [`Config::into_layer`](crate::Config::into_layer) returns: ws-observe's log lines
+/// and span export behind its own `RUST_LOG` filter, for any subscriber with `LookupSpan`
+/// (`tracing_subscriber::registry()` and what is layered on it).
+pub type ObserveLayer<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
+
+/// The output and export layers without a filter (`init()` puts a global one in front).
+pub(super) fn unfiltered<S>(parts: &Parts) -> ObserveLayer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    let output = crate::logs::output_layer::<S>(
+        &parts.logs,
+        parts.writers.clone(),
+        &parts.service_name,
+        parts.tracer.is_some(),
+    );
+    let export = parts.tracer.clone().map(|tracer| {
+        crate::otlp::layer(tracer).with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+            !crate::otlp::is_export_machinery(meta.target())
+        }))
+    });
+    output.and_then(export).boxed()
+}
+
+/// The same layers behind a per-layer `RUST_LOG` filter, so they leave the user's own layers
+/// alone.
+pub(super) fn filtered<S>(parts: &Parts) -> ObserveLayer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    let directives = parts.logs.filter();
+    let filter = match crate::logs::plain_targets(directives) {
+        Some(targets) => FilterExt::<S>::boxed(targets),
+        // Validated by the setter; parse_lossy cannot fail here.
+        None => {
+            FilterExt::<S>::boxed(tracing_subscriber::EnvFilter::builder().parse_lossy(directives))
+        }
+    };
+    unfiltered::<S>(parts).with_filter(filter).boxed()
+}

@@ -133,9 +133,11 @@ pub use prometheus;
 pub use tokio_tungstenite;
 
 /// The OpenTelemetry API version ws-observe propagates trace context with.
+#[cfg(feature = "otlp")]
 pub use ws_observe_runtime::opentelemetry;
 
 /// The Sentry client version of ws-observe's Sentry sink.
+#[cfg(feature = "sentry")]
 pub use ws_observe_runtime::sentry;
 
 #[doc(hidden)]

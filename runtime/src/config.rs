@@ -16,6 +16,7 @@ use crate::env_value::parse_duration;
 use crate::error::InitError;
 use crate::logs::{LogFiles, LogFormat, LogSettings};
 use crate::metrics::ListenerSettings;
+#[cfg(feature = "otlp")]
 use crate::otlp::TraceExport;
 use crate::vars;
 
@@ -40,6 +41,7 @@ pub struct Config {
     service_name_from_env: Option<String>,
     service_name: String,
     pub(crate) service_version: String,
+    #[cfg(feature = "otlp")]
     pub(crate) trace_export: Option<TraceExport>,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) alerts: AlertSettings,
@@ -57,6 +59,7 @@ impl Default for Config {
             service_name_from_env: None,
             service_name: default_service_name(),
             service_version: "unknown".to_owned(),
+            #[cfg(feature = "otlp")]
             trace_export: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             alerts: AlertSettings::default(),
@@ -76,18 +79,19 @@ fn default_service_name() -> String {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("metrics", &self.metrics)
+        let mut f = f.debug_struct("Config");
+        f.field("metrics", &self.metrics)
             .field("logs", &self.logs)
             .field("service_name", &self.service_name())
-            .field("trace_export", &self.trace_export)
             .field("alerts", &self.alerts)
             .field(
                 "pseudonym_key",
                 &self.pseudonym_key.as_ref().map(|_| "<redacted>"),
             )
-            .field("consent", &self.consent)
-            .finish_non_exhaustive()
+            .field("consent", &self.consent);
+        #[cfg(feature = "otlp")]
+        f.field("trace_export", &self.trace_export);
+        f.finish_non_exhaustive()
     }
 }
 
@@ -110,12 +114,15 @@ impl Config {
         let mut config = Config {
             metrics: ListenerSettings::from_vars(&lookup)?,
             logs: LogSettings::from_vars(&lookup)?,
+            #[cfg(feature = "otlp")]
             trace_export: crate::otlp::from_vars(&lookup)?,
             alerts: AlertSettings::from_vars(&lookup)?,
             pseudonym_key: crate::privacy::key_from_vars(&lookup)?,
             consent: ConsentSettings::from_vars(&lookup)?,
             ..Config::default()
         };
+        #[cfg(not(feature = "otlp"))]
+        refuse_trace_export(&lookup)?;
         if let Some(value) = lookup(vars::SERVICE_NAME) {
             config = config.set_service_name(&value)?;
             config.service_name_from_env = Some(config.service_name.clone());
@@ -213,6 +220,7 @@ impl Config {
         self
     }
 
+    #[cfg(feature = "otlp")]
     /// Exports spans as `export` says (what `OTEL_EXPORTER_OTLP_*` configure).
     ///
     /// ```
@@ -226,6 +234,7 @@ impl Config {
         self
     }
 
+    #[cfg(feature = "otlp")]
     /// Exports no spans, whatever the environment says.
     pub fn disable_trace_export(mut self) -> Self {
         self.trace_export = None;
@@ -308,6 +317,25 @@ impl Config {
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.addr
     }
+}
+
+/// Without the `otlp` feature, an endpoint variable is an error naming the feature, rather
+/// than spans silently going nowhere (unless `OTEL_SDK_DISABLED=true` says export is off).
+#[cfg(not(feature = "otlp"))]
+fn refuse_trace_export(lookup: &impl Fn(&str) -> Option<String>) -> Result<(), InitError> {
+    use crate::env_value::non_empty;
+    use crate::vars::otlp;
+    let disabled = non_empty(lookup, otlp::SDK_DISABLED)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    for var in [otlp::TRACES_ENDPOINT, otlp::ENDPOINT] {
+        if !disabled && non_empty(lookup, var).is_some() {
+            return Err(InitError::FeatureDisabled {
+                var,
+                feature: "otlp",
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -428,5 +456,68 @@ mod tests {
             .set_metrics_addr("127.0.0.1:0".parse().unwrap());
         assert_eq!(config.metrics_addr(), Some("127.0.0.1:0".parse().unwrap()));
         assert_eq!(from(&[]).unwrap().disable_metrics().metrics_addr(), None);
+    }
+
+    /// Without a feature, its variables are refused with an error naming the feature, and
+    /// the settings are otherwise unaffected.
+    #[test]
+    fn a_variable_of_a_feature_this_build_lacks_names_the_feature() {
+        let mut lacking: Vec<(&str, &str, &str)> = Vec::new();
+        if cfg!(not(feature = "otlp")) {
+            lacking.push((
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://127.0.0.1:4318",
+                "otlp",
+            ));
+            lacking.push((
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://127.0.0.1:4318",
+                "otlp",
+            ));
+        }
+        if cfg!(all(feature = "otlp", not(feature = "otlp-grpc"))) {
+            lacking.push(("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "otlp-grpc"));
+        }
+        if cfg!(not(feature = "alert-http")) {
+            lacking.push((
+                "WS_OBSERVE_ALERTMANAGER_URL",
+                "http://127.0.0.1:9093",
+                "alert-http",
+            ));
+            lacking.push((
+                "WS_OBSERVE_ALERT_WEBHOOK_URL",
+                "https://hooks.example/T0/secret",
+                "alert-http",
+            ));
+        }
+        if cfg!(not(feature = "sentry")) {
+            lacking.push(("SENTRY_DSN", "https://key@sentry.example/1", "sentry"));
+        }
+        for (var, value, feature) in lacking {
+            let mut pairs = vec![(var, value)];
+            if var == "OTEL_EXPORTER_OTLP_PROTOCOL" {
+                pairs.push(("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"));
+            }
+            let message = from(&pairs).unwrap_err().to_string();
+            assert!(message.starts_with(var), "{message}");
+            assert!(
+                message.contains(&format!("`{feature}` cargo feature")),
+                "{message}"
+            );
+            assert!(
+                !message.contains("secret") && !message.contains("key@"),
+                "{message}"
+            );
+        }
+        if cfg!(not(feature = "otlp")) {
+            // OTEL_SDK_DISABLED=true says export is off: nothing is missing.
+            assert!(
+                from(&[
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+                    ("OTEL_SDK_DISABLED", "true"),
+                ])
+                .is_ok()
+            );
+        }
     }
 }

@@ -26,6 +26,17 @@ pub enum InitError {
         "ws-observe is already initialized: call `runtime::init()` once per process and keep its guard"
     )]
     AlreadyInitialized,
+    /// A variable (or setter) asks for a part this build was compiled without.
+    #[error(
+        "{var} needs ws-observe's `{feature}` cargo feature, which this build leaves out: \
+         enable it (`ws-observe = {{ version = \"0.1\", features = [\"{feature}\"] }}`) or unset {var}"
+    )]
+    FeatureDisabled {
+        /// The variable that asked for it.
+        var: &'static str,
+        /// The cargo feature that provides it.
+        feature: &'static str,
+    },
     /// Another global `tracing` subscriber is installed.
     #[error(
         "a global tracing subscriber is already installed; ws-observe needs to install its own"

@@ -23,10 +23,12 @@
 // Leaves: import nothing above them.
 mod env_value;
 mod error;
+#[cfg(any(feature = "otlp", feature = "sentry", feature = "alert-http"))]
 mod http_client;
 #[doc(hidden)]
 pub mod message;
 pub mod metrics;
+#[cfg(feature = "otlp")]
 pub mod propagation;
 #[doc(hidden)]
 pub mod span_schema;
@@ -38,6 +40,7 @@ pub mod alert;
 pub mod consent;
 pub mod handler;
 pub mod logs;
+#[cfg(feature = "otlp")]
 pub mod otlp;
 pub mod privacy;
 pub mod ws;
@@ -56,9 +59,11 @@ pub use telemetry::{ObserveLayer, Telemetry, exposition, init, registry, render}
 pub use tracing;
 
 /// Re-exported so users share ws-observe's OpenTelemetry API version.
+#[cfg(feature = "otlp")]
 pub use opentelemetry;
 
 /// Re-exported: the Sentry client version of the Sentry sink.
+#[cfg(feature = "sentry")]
 pub use sentry;
 
 /// What the macros' generated code uses. Not a public API: it changes without notice.

@@ -1,6 +1,6 @@
-//! The environment variables ws-observe reads (besides OpenTelemetry's, in
-//! [`otlp::vars`](crate::otlp::vars)). Each subsystem reads its own through its `from_vars`;
-//! the README's configuration table is the complete list.
+//! The environment variables ws-observe reads (OpenTelemetry's in [`otlp`](self::otlp)).
+//! Each subsystem reads its own through its `from_vars`; the README's configuration table is
+//! the complete list.
 
 /// `/metrics` listener address; `off` disables it; port 0 picks a free port.
 pub const METRICS_ADDR: &str = "WS_OBSERVE_METRICS_ADDR";
@@ -50,3 +50,39 @@ pub const PSEUDONYM_KEY: &str = "WS_OBSERVE_PSEUDONYM_KEY";
 pub const CONSENT_LOG: &str = "WS_OBSERVE_CONSENT_LOG";
 /// Version of the privacy policy written on each consent line (default `unspecified`).
 pub const CONSENT_POLICY_VERSION: &str = "WS_OBSERVE_CONSENT_POLICY_VERSION";
+
+/// The OpenTelemetry variables ws-observe reads (the specification's names), also read
+/// without the `otlp` feature, to refuse them clearly.
+pub mod otlp {
+    /// Base endpoint; for `http/protobuf`, `/v1/traces` is appended.
+    pub const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    /// Traces endpoint, used as given (wins over `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub const TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+    /// `grpc` or `http/protobuf` (default).
+    pub const PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+    /// Traces-only protocol (wins over `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    pub const TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+    /// `key=value,key2=value2` request headers (values percent-decoded).
+    pub const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+    /// Traces-only headers (replace `OTEL_EXPORTER_OTLP_HEADERS`).
+    pub const TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
+    /// Export request timeout in milliseconds (default 10000).
+    pub const TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+    /// Traces-only timeout.
+    pub const TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+    /// `key=value,...` resource attributes.
+    pub const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+    /// `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default),
+    /// `parentbased_always_off`, `parentbased_traceidratio`.
+    pub const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+    /// The ratio of the `traceidratio` samplers, 0.0 to 1.0 (default 1.0).
+    pub const SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+    /// `true` turns every exporter off.
+    pub const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+    /// Spans queued for export at most (default 8192); more are dropped and counted.
+    pub const BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+    /// Spans per export request at most (default 512).
+    pub const BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+    /// Milliseconds between exports of a partial batch (default 500).
+    pub const BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+}

@@ -429,6 +429,7 @@ fn deliver_loop(
     counters: &SinkCounters,
 ) {
     // A sink's own HTTP calls must not be traced into the export pipeline.
+    #[cfg(feature = "otlp")]
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
     while let Ok(job) = jobs.recv() {
         let (alert, kind) = match job {

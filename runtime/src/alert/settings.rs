@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
-use super::sinks::{AlertmanagerSink, LogSink, SentrySink, WebhookSink};
+use super::sinks::LogSink;
+#[cfg(feature = "sentry")]
+use super::sinks::SentrySink;
+#[cfg(feature = "alert-http")]
+use super::sinks::{AlertmanagerSink, WebhookSink};
 use super::{AlertSink, Hub, Policy};
 use crate::env_value::{check_http_url, non_empty, parse_duration, parse_positive};
 use crate::error::InitError;
@@ -83,6 +87,13 @@ impl AlertSettings {
 
     /// Sends alerts to these Alertmanagers (base URLs; an HA pair gets every alert).
     pub fn set_alertmanager_urls(&mut self, urls: &[&str]) -> Result<(), InitError> {
+        if !urls.is_empty() {
+            needs(
+                cfg!(feature = "alert-http"),
+                vars::ALERTMANAGER_URL,
+                "alert-http",
+            )?;
+        }
         for url in urls {
             check_http_url(vars::ALERTMANAGER_URL, url)?;
         }
@@ -97,6 +108,11 @@ impl AlertSettings {
 
     /// Sends alerts to this Slack-compatible JSON webhook.
     pub fn set_webhook_url(&mut self, url: &str) -> Result<(), InitError> {
+        needs(
+            cfg!(feature = "alert-http"),
+            vars::ALERT_WEBHOOK_URL,
+            "alert-http",
+        )?;
         check_http_url(vars::ALERT_WEBHOOK_URL, url)?;
         self.webhook_url = Some(url.to_owned());
         Ok(())
@@ -109,12 +125,8 @@ impl AlertSettings {
         environment: Option<String>,
         release: Option<String>,
     ) -> Result<(), InitError> {
-        dsn.parse::<sentry::types::Dsn>()
-            .map_err(|e| InitError::InvalidValue {
-                var: vars::SENTRY_DSN,
-                value: dsn.to_owned(),
-                expected: format!("a Sentry DSN such as `https://<key>@<host>/<project>` ({e})"),
-            })?;
+        needs(cfg!(feature = "sentry"), vars::SENTRY_DSN, "sentry")?;
+        check_dsn(dsn)?;
         self.sentry = Some((dsn.to_owned(), environment, release));
         Ok(())
     }
@@ -136,6 +148,7 @@ impl AlertSettings {
 
     /// Builds every configured sink (the log always) and starts the hub; `service` names the
     /// sender in Alertmanager and webhook payloads. Nothing is installed yet.
+    #[cfg_attr(not(feature = "alert-http"), allow(unused_variables))]
     pub(crate) fn start(self, service: &str) -> Result<Arc<Hub>, InitError> {
         let AlertSettings {
             alertmanager_urls,
@@ -145,6 +158,12 @@ impl AlertSettings {
             sinks: mut own,
         } = self;
         let mut sinks: Vec<Box<dyn AlertSink>> = vec![Box::new(LogSink)];
+        // Without the features the setters refused these, so they are empty.
+        #[cfg(not(feature = "alert-http"))]
+        let _ = (alertmanager_urls, webhook_url);
+        #[cfg(not(feature = "sentry"))]
+        let _ = sentry;
+        #[cfg(feature = "alert-http")]
         if !alertmanager_urls.is_empty() {
             // Alertmanager keeps a firing alert until its end time: two resend intervals, so
             // one lost re-send does not resolve it.
@@ -157,6 +176,7 @@ impl AlertSettings {
                 })?;
             sinks.push(Box::new(sink));
         }
+        #[cfg(feature = "alert-http")]
         if let Some(url) = &webhook_url {
             let sink = WebhookSink::new(url, service).map_err(|e| InitError::InvalidValue {
                 var: vars::ALERT_WEBHOOK_URL,
@@ -165,6 +185,7 @@ impl AlertSettings {
             })?;
             sinks.push(Box::new(sink));
         }
+        #[cfg(feature = "sentry")]
         if let Some((dsn, environment, release)) = &sentry {
             let sink = SentrySink::new(dsn, environment.clone(), release.clone()).map_err(|e| {
                 InitError::InvalidValue {
@@ -178,4 +199,30 @@ impl AlertSettings {
         sinks.append(&mut own);
         Ok(Hub::start(sinks, policy))
     }
+}
+
+/// `Ok` when this build has `feature`, else the error naming `var` and the feature.
+fn needs(enabled: bool, var: &'static str, feature: &'static str) -> Result<(), InitError> {
+    if enabled {
+        Ok(())
+    } else {
+        Err(InitError::FeatureDisabled { var, feature })
+    }
+}
+
+#[cfg(feature = "sentry")]
+fn check_dsn(dsn: &str) -> Result<(), InitError> {
+    dsn.parse::<sentry::types::Dsn>()
+        .map(|_| ())
+        .map_err(|e| InitError::InvalidValue {
+            var: vars::SENTRY_DSN,
+            value: dsn.to_owned(),
+            expected: format!("a Sentry DSN such as `https://<key>@<host>/<project>` ({e})"),
+        })
+}
+
+/// Refused before by [`needs`]: without the feature no DSN is kept.
+#[cfg(not(feature = "sentry"))]
+fn check_dsn(_: &str) -> Result<(), InitError> {
+    Ok(())
 }

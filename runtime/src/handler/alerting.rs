@@ -7,6 +7,7 @@ use super::meta::HandlerMeta;
 use super::outcome::ErrorInfo;
 
 /// The OpenTelemetry trace id of the handler's span, when trace export is on.
+#[cfg(feature = "otlp")]
 fn trace_id_of(span: &tracing::Span) -> Option<String> {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -19,6 +20,11 @@ fn trace_id_of(span: &tracing::Span) -> Option<String> {
     span_context
         .is_valid()
         .then(|| span_context.trace_id().to_string())
+}
+
+#[cfg(not(feature = "otlp"))]
+fn trace_id_of(_: &tracing::Span) -> Option<String> {
+    None
 }
 
 fn handler_alert(

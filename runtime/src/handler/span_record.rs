@@ -20,6 +20,7 @@ pub(crate) fn error(span: &Span, handler: &'static str, info: &ErrorInfo<'_>) {
         if let Some(message) = message {
             span.record(fields::ERROR_MESSAGE, tracing::field::display(message));
             // After `otel.status_code`, which sets an Error status without a description.
+            #[cfg(feature = "otlp")]
             tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
                 span,
                 opentelemetry::trace::Status::error(message.to_string()),
@@ -46,6 +47,7 @@ pub(crate) fn panic(span: &Span, handler: &'static str) {
         span.record(fields::STATUS_CODE, STATUS_ERROR);
         span.record(fields::ERROR_TYPE, "panic");
         span.record(fields::ERROR_MESSAGE, "the handler panicked");
+        #[cfg(feature = "otlp")]
         tracing_opentelemetry::OpenTelemetrySpanExt::set_status(
             span,
             opentelemetry::trace::Status::error("the handler panicked"),

@@ -1,7 +1,6 @@
 //! The JSON log layer: one ecs-logging object per line.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::io::Write;
 use std::time::SystemTime;
 
@@ -311,8 +310,10 @@ impl LineFormat {
 
 /// The ids of the OpenTelemetry context that `tracing-opentelemetry` makes current when a
 /// span is entered.
+#[cfg(feature = "otlp")]
 fn push_trace_ids(line: &mut String) {
     use opentelemetry::trace::TraceContextExt;
+    use std::fmt::Write as _;
     let context = opentelemetry::Context::current();
     let span = context.span();
     let span_context = span.span_context();
@@ -326,6 +327,10 @@ fn push_trace_ids(line: &mut String) {
         );
     }
 }
+
+/// Without the `otlp` feature no span has an OpenTelemetry context.
+#[cfg(not(feature = "otlp"))]
+fn push_trace_ids(_: &mut String) {}
 
 fn push_field(
     line: &mut String,

@@ -4,6 +4,8 @@
 //!
 //! Without an endpoint variable nothing is set up: no OpenTelemetry layer, no thread, no cost.
 
+#[cfg(feature = "otlp-grpc")]
+mod grpc;
 mod processor;
 mod settings;
 

@@ -129,9 +129,20 @@ struct Worker {
 
 /// The exporter and what drives its futures: gRPC (tonic) needs a tokio runtime; the blocking
 /// HTTP client must not run inside one.
-enum Transport {
+pub(super) enum Transport {
+    #[cfg(feature = "otlp-grpc")]
     Grpc(opentelemetry_otlp::SpanExporter, tokio::runtime::Runtime),
     Http(opentelemetry_otlp::SpanExporter),
+}
+
+impl Transport {
+    fn exporter(&mut self) -> &mut opentelemetry_otlp::SpanExporter {
+        match self {
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc(exporter, _) => exporter,
+            Transport::Http(exporter) => exporter,
+        }
+    }
 }
 
 impl Worker {
@@ -145,52 +156,14 @@ impl Worker {
     }
 
     fn build(&self) -> Result<Transport, String> {
-        use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
+        use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
         let settings = &self.settings;
         match settings.protocol {
-            Protocol::Grpc => {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("cannot start the gRPC export runtime: {e}"))?;
-                let mut metadata = tonic::metadata::MetadataMap::new();
-                for (key, value) in &settings.headers {
-                    let key = tonic::metadata::MetadataKey::from_bytes(key.as_bytes())
-                        .map_err(|_| format!("invalid gRPC header name `{key}`"))?;
-                    let value = value
-                        .parse()
-                        .map_err(|_| format!("invalid gRPC header value for `{key}`"))?;
-                    metadata.insert(key, value);
-                }
-                let from_environment = environment_header_names();
-                // The channel binds to the runtime current while it is built.
-                let exporter = runtime.block_on(async {
-                    opentelemetry_otlp::SpanExporter::builder()
-                        .with_tonic()
-                        .with_endpoint(&settings.endpoint)
-                        .with_timeout(settings.timeout)
-                        // Not `with_metadata`: opentelemetry-otlp merges the process
-                        // environment's OTEL_EXPORTER_OTLP_*HEADERS over it. The interceptor
-                        // runs last and sets exactly the configured headers.
-                        .with_interceptor(move |mut request: tonic::Request<()>| {
-                            let sent = request.metadata_mut();
-                            for name in &from_environment {
-                                sent.remove(name.as_str());
-                            }
-                            for (key, value) in metadata.iter().filter_map(|kv| match kv {
-                                tonic::metadata::KeyAndValueRef::Ascii(k, v) => Some((k, v)),
-                                tonic::metadata::KeyAndValueRef::Binary(..) => None,
-                            }) {
-                                sent.insert(key.clone(), value.clone());
-                            }
-                            Ok(request)
-                        })
-                        .build()
-                });
-                let exporter =
-                    exporter.map_err(|e| format!("cannot build the OTLP/gRPC exporter: {e}"))?;
-                Ok(Transport::Grpc(exporter, runtime))
-            }
+            #[cfg(feature = "otlp-grpc")]
+            Protocol::Grpc => super::grpc::exporter(settings, environment_header_names()),
+            // Refused by the settings already; kept so the match stays exhaustive.
+            #[cfg(not(feature = "otlp-grpc"))]
+            Protocol::Grpc => Err("OTLP/gRPC needs ws-observe's `otlp-grpc` feature".into()),
             Protocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
@@ -228,11 +201,7 @@ impl Worker {
                         deadline = Instant::now() + self.settings.schedule_delay;
                     }
                 }
-                Ok(Command::Resource(resource)) => match &mut transport {
-                    Transport::Grpc(exporter, _) | Transport::Http(exporter) => {
-                        exporter.set_resource(&resource)
-                    }
-                },
+                Ok(Command::Resource(resource)) => transport.exporter().set_resource(&resource),
                 Ok(Command::Flush(ack)) => {
                     self.drain(&mut transport);
                     let _ = ack.send(());
@@ -264,11 +233,7 @@ impl Worker {
                         self.export(transport);
                     }
                 }
-                Command::Resource(resource) => match transport {
-                    Transport::Grpc(exporter, _) | Transport::Http(exporter) => {
-                        exporter.set_resource(&resource)
-                    }
-                },
+                Command::Resource(resource) => transport.exporter().set_resource(&resource),
                 Command::Flush(ack) | Command::Shutdown(ack) => {
                     let _ = ack.send(());
                 }
@@ -283,11 +248,14 @@ impl Worker {
         }
         let batch = std::mem::take(&mut self.batch);
         let count = batch.len();
-        let limit = self.settings.timeout;
         let result = match transport {
-            Transport::Grpc(exporter, runtime) => runtime
-                .block_on(async { tokio::time::timeout(limit, exporter.export(batch)).await })
-                .unwrap_or(Err(OTelSdkError::Timeout(limit))),
+            #[cfg(feature = "otlp-grpc")]
+            Transport::Grpc(exporter, runtime) => {
+                let limit = self.settings.timeout;
+                runtime
+                    .block_on(async { tokio::time::timeout(limit, exporter.export(batch)).await })
+                    .unwrap_or(Err(OTelSdkError::Timeout(limit)))
+            }
             Transport::Http(exporter) => futures_executor::block_on(exporter.export(batch)),
         };
         if let Err(error) = result {
@@ -357,7 +325,7 @@ impl opentelemetry_http::HttpClient for ConfiguredHeaders {
 
 /// The header names opentelemetry-otlp adds on its own from the process environment (it reads
 /// these variables whatever the configuration says), to be taken out again.
-fn environment_header_names() -> Vec<String> {
+pub(super) fn environment_header_names() -> Vec<String> {
     [super::vars::TRACES_HEADERS, super::vars::HEADERS]
         .iter()
         .filter_map(|var| std::env::var(var).ok())

@@ -5,40 +5,7 @@ use std::time::Duration;
 
 use crate::error::InitError;
 
-/// The OpenTelemetry variables ws-observe reads.
-pub mod vars {
-    /// Base endpoint; for `http/protobuf`, `/v1/traces` is appended.
-    pub const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-    /// Traces endpoint, used as given (wins over `OTEL_EXPORTER_OTLP_ENDPOINT`).
-    pub const TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
-    /// `grpc` or `http/protobuf` (default).
-    pub const PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
-    /// Traces-only protocol (wins over `OTEL_EXPORTER_OTLP_PROTOCOL`).
-    pub const TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
-    /// `key=value,key2=value2` request headers (values percent-decoded).
-    pub const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
-    /// Traces-only headers (replace `OTEL_EXPORTER_OTLP_HEADERS`).
-    pub const TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
-    /// Export request timeout in milliseconds (default 10000).
-    pub const TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
-    /// Traces-only timeout.
-    pub const TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
-    /// `key=value,...` resource attributes.
-    pub const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
-    /// `always_on`, `always_off`, `traceidratio`, `parentbased_always_on` (default),
-    /// `parentbased_always_off`, `parentbased_traceidratio`.
-    pub const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
-    /// The ratio of the `traceidratio` samplers, 0.0 to 1.0 (default 1.0).
-    pub const SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
-    /// `true` turns every exporter off.
-    pub const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
-    /// Spans queued for export at most (default 8192); more are dropped and counted.
-    pub const BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
-    /// Spans per export request at most (default 512).
-    pub const BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
-    /// Milliseconds between exports of a partial batch (default 500).
-    pub const BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
-}
+pub use crate::vars::otlp as vars;
 
 /// The OTLP transport.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +56,13 @@ impl TraceExport {
     /// Export to `endpoint` (for `HttpProtobuf`, a base such as `http://127.0.0.1:4318`:
     /// `/v1/traces` is appended) with the specification's defaults otherwise.
     pub fn new(protocol: Protocol, endpoint: &str) -> Result<Self, InitError> {
+        #[cfg(not(feature = "otlp-grpc"))]
+        if protocol == Protocol::Grpc {
+            return Err(InitError::FeatureDisabled {
+                var: vars::PROTOCOL,
+                feature: "otlp-grpc",
+            });
+        }
         let endpoint = check_endpoint(vars::ENDPOINT, protocol, endpoint)?;
         Ok(TraceExport {
             protocol,
@@ -151,6 +125,13 @@ pub(crate) fn from_vars(
         }
         (None, None) => return Ok(None),
     };
+    #[cfg(not(feature = "otlp-grpc"))]
+    if protocol == Protocol::Grpc {
+        return Err(InitError::FeatureDisabled {
+            var: protocol_var,
+            feature: "otlp-grpc",
+        });
+    }
     let headers = match (get(vars::TRACES_HEADERS), get(vars::HEADERS)) {
         (Some(h), _) => parse_pairs(vars::TRACES_HEADERS, &h)?,
         (None, Some(h)) => parse_pairs(vars::HEADERS, &h)?,
@@ -369,6 +350,9 @@ mod tests {
             Sampling::ParentBased(Box::new(Sampling::AlwaysOn))
         );
 
+        if cfg!(not(feature = "otlp-grpc")) {
+            return;
+        }
         let export = read(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:1"),
             (
@@ -413,6 +397,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(export.endpoint, "https://otlp.example:443/v1/traces");
+        if cfg!(not(feature = "otlp-grpc")) {
+            return;
+        }
         let message = read(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://otlp.example:4317"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),

@@ -21,14 +21,18 @@ where
         &parts.logs,
         parts.writers.clone(),
         &parts.service_name,
-        parts.tracer.is_some(),
+        parts.exports_spans(),
     );
-    let export = parts.tracer.clone().map(|tracer| {
-        crate::otlp::layer(tracer).with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            !crate::otlp::is_export_machinery(meta.target())
-        }))
-    });
-    output.and_then(export).boxed()
+    #[cfg(feature = "otlp")]
+    let output = {
+        let export = parts.tracer.clone().map(|tracer| {
+            crate::otlp::layer(tracer).with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                !crate::otlp::is_export_machinery(meta.target())
+            }))
+        });
+        output.and_then(export).boxed()
+    };
+    output
 }
 
 /// The same layers behind a per-layer `RUST_LOG` filter, so they leave the user's own layers

@@ -47,6 +47,7 @@ pub struct Telemetry {
     shutdown_timeout: std::time::Duration,
     // Fields drop in order after the alert flush: the listener, then span export (which may
     // log its last failure), then the log writers.
+    #[cfg(feature = "otlp")]
     _trace_export: Option<crate::otlp::Pipeline>,
     _log_guards: start::LogGuards,
 }
@@ -85,8 +86,8 @@ impl Config {
         // the same lines, without the registry's per-span bookkeeping.
         let targets = crate::logs::plain_targets(parts.logs.filter());
         let subscriber: Box<dyn tracing::Subscriber + Send + Sync> =
-            match (parts.logs.format(), &parts.tracer, targets) {
-                (LogFormat::Json, None, Some(targets)) => Box::new(JsonSubscriber::new(
+            match (parts.logs.format(), parts.exports_spans(), targets) {
+                (LogFormat::Json, false, Some(targets)) => Box::new(JsonSubscriber::new(
                     parts.writers.clone(),
                     &parts.service_name,
                     targets,

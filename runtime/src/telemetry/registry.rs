@@ -33,7 +33,15 @@ fn register_builtin(registry: &Registry) {
     must(crate::ws::register_metrics(registry));
     must(crate::alert::register_metrics(registry));
     must(crate::logs::register_metrics(registry));
+    #[cfg(feature = "otlp")]
     must(crate::otlp::register_metrics(registry));
+    // The series exists in every build, so dashboards and alerts need no feature switch.
+    #[cfg(not(feature = "otlp"))]
+    must(registry.register(Box::new(crate::metrics::FnCounter::new(
+        names::SPANS_DROPPED,
+        names::SPANS_DROPPED_HELP,
+        || 0,
+    ))));
 
     let build_info = IntGauge::with_opts(
         Opts::new(names::BUILD_INFO, names::BUILD_INFO_HELP)

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+#[cfg(feature = "otlp")]
 use opentelemetry_sdk::trace::SdkTracer;
 use tracing_appender::non_blocking::WorkerGuard;
 
@@ -25,6 +26,7 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 pub(super) struct Parts {
     pub(super) logs: LogSettings,
     pub(super) writers: Writers,
+    #[cfg(feature = "otlp")]
     pub(super) tracer: Option<SdkTracer>,
     pub(super) service_name: String,
     hub: Arc<Hub>,
@@ -64,6 +66,7 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
         ),
         None => None,
     };
+    #[cfg(feature = "otlp")]
     let (pipeline, tracer) = match &config.trace_export {
         Some(export) => {
             let (pipeline, tracer) = crate::otlp::Pipeline::start(
@@ -82,6 +85,7 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
     Ok(Parts {
         logs: config.logs,
         writers,
+        #[cfg(feature = "otlp")]
         tracer,
         service_name,
         hub,
@@ -90,6 +94,7 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
             metrics,
             metrics_token: config.metrics.has_token(),
             shutdown_timeout: config.shutdown_timeout,
+            #[cfg(feature = "otlp")]
             _trace_export: pipeline,
             _log_guards: log_guards,
         },
@@ -97,6 +102,14 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
 }
 
 impl Parts {
+    /// Whether spans are exported (the OpenTelemetry layer needs the registry).
+    pub(super) fn exports_spans(&self) -> bool {
+        #[cfg(feature = "otlp")]
+        return self.tracer.is_some();
+        #[cfg(not(feature = "otlp"))]
+        false
+    }
+
     /// Installs the alert hub: from now on handler alerts reach every sink.
     pub(super) fn install_alerts(&self) {
         crate::alert::install(Arc::clone(&self.hub));

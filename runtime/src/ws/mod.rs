@@ -80,6 +80,7 @@ where
     match tokio_tungstenite::accept_hdr_async(stream, capture).await {
         Ok(websocket) => {
             let observed = ObservedStream::new(websocket, peer);
+            #[cfg(feature = "otlp")]
             if !trace_headers.is_empty() {
                 crate::propagation::set_parent(observed.span(), &trace_headers);
             }
@@ -105,11 +106,14 @@ where
 /// Copies the trace-context headers of the upgrade request, then calls the user's callback.
 struct CaptureTraceHeaders<'a, C> {
     user: C,
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
     carrier: &'a mut HashMap<String, String>,
 }
 
 impl<C: Callback> Callback for CaptureTraceHeaders<'_, C> {
     fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+        // Without trace export there is no trace to continue: nothing is copied.
+        #[cfg(feature = "otlp")]
         for name in crate::propagation::fields() {
             if let Some(value) = request
                 .headers()

@@ -43,9 +43,14 @@
 //! runs one variant at a time under valgrind (`WS_BENCH_ONLY=<variant>` makes this bench serve
 //! `WS_BENCH_ECHOES` echoes of that variant and exit) and prints the instructions the server
 //! thread executes per echo.
+//!
+//! How it measures is in `benches/support/`: `cpu` (the `/proc` CPU time), `paired` (the
+//! paired phase's rounds and report), `valgrind` (the `WS_BENCH_ONLY` mode).
+
+mod support;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -57,6 +62,8 @@ use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 use ws_observe::ws::Message;
 use ws_observe::{ws_handler, ws_observe};
+
+use support::{cpu, paired, valgrind};
 
 const CONNECTIONS: usize = 4;
 const MESSAGES_PER_CONNECTION: u64 = 2_000;
@@ -349,27 +356,22 @@ impl Clients {
 
     /// Runs `iters` batches; the wall time covers the batches only.
     fn run(&mut self, iters: u64, server_threads: &str) -> Record {
-        let server_before = threads_cpu(server_threads);
-        let client_before = current_thread_cpu();
-        let start = Instant::now();
-        self.runtime.block_on(async {
-            for _ in 0..iters {
-                let batches = self
-                    .connections
-                    .iter_mut()
-                    .map(|(sink, stream)| batch(sink, stream, &self.message));
-                futures_util::future::join_all(batches).await;
-            }
+        let usage = cpu::measure(server_threads, || {
+            self.runtime.block_on(async {
+                for _ in 0..iters {
+                    let batches = self
+                        .connections
+                        .iter_mut()
+                        .map(|(sink, stream)| batch(sink, stream, &self.message));
+                    futures_util::future::join_all(batches).await;
+                }
+            })
         });
-        let wall = start.elapsed();
-        let elapsed = |before: Option<Duration>, after: Option<Duration>| {
-            Some(after?.saturating_sub(before?))
-        };
         Record {
             iters,
-            wall,
-            client_cpu: elapsed(client_before, current_thread_cpu()),
-            server_cpu: elapsed(server_before, threads_cpu(server_threads)),
+            wall: usage.wall,
+            client_cpu: usage.caller_cpu,
+            server_cpu: usage.threads_cpu,
         }
     }
 
@@ -422,48 +424,6 @@ async fn batch(
     futures_util::future::join(send, receive).await;
 }
 
-// ---- CPU time from /proc (Linux; `None` elsewhere). ----
-
-/// `/proc` reports CPU time in USER_HZ ticks, 100 a second on every mainstream Linux target.
-const TICK: Duration = Duration::from_millis(10);
-
-/// utime + stime of one `/proc/.../stat` file.
-fn stat_cpu(stat: &str) -> Option<Duration> {
-    // Fields after the parenthesised command name start at field 3 (state); utime and stime
-    // are fields 14 and 15.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let utime: u32 = fields.next()?.parse().ok()?;
-    let stime: u32 = fields.next()?.parse().ok()?;
-    Some(TICK * (utime + stime))
-}
-
-/// CPU time of this process's threads named `name`.
-fn threads_cpu(name: &str) -> Option<Duration> {
-    let mut total = Duration::ZERO;
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let path = task.ok()?.path();
-        let Ok(comm) = std::fs::read_to_string(path.join("comm")) else {
-            continue;
-        };
-        if comm.trim_end() != name {
-            continue;
-        }
-        if let Some(cpu) = std::fs::read_to_string(path.join("stat"))
-            .ok()
-            .and_then(|stat| stat_cpu(&stat))
-        {
-            total += cpu;
-        }
-    }
-    Some(total)
-}
-
-/// CPU time of the calling thread (the client runtime runs on it).
-fn current_thread_cpu() -> Option<Duration> {
-    stat_cpu(&std::fs::read_to_string("/proc/thread-self/stat").ok()?)
-}
-
 // ---- The bench. ----
 
 const VARIANTS: [Variant; 3] = [
@@ -477,8 +437,8 @@ const PAIRED_ROUNDS: usize = 150;
 const PAIRED_ITERS: u64 = 1;
 
 fn bench(c: &mut Criterion) {
-    if let Ok(only) = std::env::var("WS_BENCH_ONLY") {
-        return echo_once(&only);
+    if let Some(only) = valgrind::requested() {
+        return echo_only(&only);
     }
     // Every server is up for the whole run (an idle one parks its threads and costs nothing),
     // so the paired phase can switch between them without restarting anything.
@@ -521,8 +481,23 @@ fn bench(c: &mut Criterion) {
     if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
         return;
     }
-    let rounds = paired_rounds(&mut setups);
-    report_paired(&rounds);
+    let rounds = paired::rounds(setups.len(), PAIRED_ROUNDS, |index| {
+        let (variant, _, clients) = &mut setups[index];
+        let record = clients.run(PAIRED_ITERS, variant.thread_name());
+        record.wall.as_secs_f64() / (PAIRED_ITERS * MESSAGES) as f64
+    });
+    paired::report(
+        &format!(
+            "ws_throughput paired: {} rounds, each variant {} x {MESSAGES} echoes per round, \
+             back to back in rotating order, {} server worker(s)",
+            rounds.len(),
+            PAIRED_ITERS,
+            server_workers()
+        ),
+        &VARIANTS.map(Variant::name),
+        "msgs",
+        &rounds,
+    );
 
     for (_, server, clients) in setups {
         clients.close();
@@ -530,88 +505,22 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// Serves `WS_BENCH_ECHOES` echoes (default 20 000) of the variant named `only` and nothing
-/// else, for `scripts/echo-instructions.sh` to count the server thread's instructions.
-fn echo_once(only: &str) {
-    let variant = VARIANTS
-        .into_iter()
-        .find(|v| v.name() == only)
-        .unwrap_or_else(|| panic!("WS_BENCH_ONLY={only}: not a variant name"));
-    let echoes: u64 = std::env::var("WS_BENCH_ECHOES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(20_000);
-    let server = Server::start(variant);
-    let mut clients = Clients::connect(server.addr);
-    let record = clients.run(echoes.div_ceil(MESSAGES), variant.thread_name());
-    println!(
-        "{}: {} echoes in {:?}",
-        variant.name(),
-        record.iters * MESSAGES,
-        record.wall
+/// The variant named `only`, alone, for valgrind (`support::valgrind`).
+fn echo_only(only: &str) {
+    valgrind::run_only(
+        only,
+        &VARIANTS.map(Variant::name),
+        MESSAGES,
+        |index, iterations| {
+            let variant = VARIANTS[index];
+            let server = Server::start(variant);
+            let mut clients = Clients::connect(server.addr);
+            let record = clients.run(iterations, variant.thread_name());
+            clients.close();
+            server.stop();
+            record.wall
+        },
     );
-    clients.close();
-    server.stop();
-}
-
-/// Wall time per echo of each variant (in `VARIANTS` order), one entry per round.
-fn paired_rounds(setups: &mut [(Variant, Server, Clients)]) -> Vec<[f64; 3]> {
-    // One untimed round first: connections and caches warm again after criterion's runs.
-    for (variant, _, clients) in setups.iter_mut() {
-        clients.run(PAIRED_ITERS, variant.thread_name());
-    }
-    (0..PAIRED_ROUNDS)
-        .map(|round| {
-            let mut per_echo = [0.0; 3];
-            for offset in 0..setups.len() {
-                let index = (round + offset) % setups.len();
-                let (variant, _, clients) = &mut setups[index];
-                let record = clients.run(PAIRED_ITERS, variant.thread_name());
-                per_echo[index] = record.wall.as_secs_f64() / (PAIRED_ITERS * MESSAGES) as f64;
-            }
-            per_echo
-        })
-        .collect()
-}
-
-/// The median and quartiles of `values`.
-fn quartiles(mut values: Vec<f64>) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let position = q * (values.len() - 1) as f64;
-        let (low, high) = (position.floor() as usize, position.ceil() as usize);
-        values[low] + (values[high] - values[low]) * (position - low as f64)
-    };
-    (at(0.25), at(0.5), at(0.75))
-}
-
-fn report_paired(rounds: &[[f64; 3]]) {
-    if rounds.is_empty() {
-        return;
-    }
-    println!();
-    println!(
-        "ws_throughput paired: {} rounds, each variant {} x {MESSAGES} echoes per round, \
-         back to back in rotating order, {} server worker(s)",
-        rounds.len(),
-        PAIRED_ITERS,
-        server_workers()
-    );
-    for (index, variant) in VARIANTS.iter().enumerate() {
-        let (low, median, high) = quartiles(rounds.iter().map(|r| 1.0 / r[index]).collect());
-        println!(
-            "  {:<36} median {median:>8.0} msgs/s   (quartiles {low:.0} .. {high:.0})",
-            variant.name()
-        );
-    }
-    for (index, variant) in VARIANTS.iter().enumerate().skip(1) {
-        // Same-round ratio: throughput(variant) / throughput(bare) = time(bare) / time(variant).
-        let (low, median, high) = quartiles(rounds.iter().map(|r| r[0] / r[index]).collect());
-        println!(
-            "  paired ratio {} / bare = {median:.3}   (quartiles {low:.3} .. {high:.3})",
-            variant.name()
-        );
-    }
 }
 
 struct Summary {

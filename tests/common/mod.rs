@@ -5,6 +5,9 @@
 pub mod alert_receivers;
 pub mod child;
 pub mod otlp_receiver;
+pub mod process;
+pub mod scratch;
+pub mod shared;
 pub mod spans;
 
 use std::io::{Read, Write};

@@ -541,7 +541,7 @@ fn summary(records: &[Record]) -> Option<Summary> {
         .collect();
     per_iteration.sort_by(f64::total_cmp);
     let middle = per_iteration.len() / 2;
-    let median = if per_iteration.len() % 2 == 0 {
+    let median = if per_iteration.len().is_multiple_of(2) {
         (per_iteration[middle - 1] + per_iteration[middle]) / 2.0
     } else {
         per_iteration[middle]

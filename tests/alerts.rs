@@ -167,7 +167,7 @@ impl AlertSink for Flaky {
     }
 
     fn notify(&self, _: &Notification<'_>) -> Result<(), SinkError> {
-        if self.0.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+        if self.0.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
             Err("refused on the first attempt".into())
         } else {
             Ok(())

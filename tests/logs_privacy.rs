@@ -70,7 +70,7 @@ fn log_files(dir: &Path) -> Vec<(String, String)> {
 #[ws_observe]
 fn lookup(room: u32) -> Result<u32, std::io::Error> {
     tracing::info!(room, "looking up");
-    if room % 7 == 0 {
+    if room.is_multiple_of(7) {
         return Err(std::io::Error::other("no such room\nforged: line"));
     }
     Ok(room * 2)

@@ -90,10 +90,10 @@ impl Drop for Collector {
         let _ = self.child.kill();
         let _ = self.child.wait();
         // Kept when the test failed: the collector's log is the evidence.
-        if !std::thread::panicking() {
-            if let Some(dir) = self.log.parent() {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+        if !std::thread::panicking()
+            && let Some(dir) = self.log.parent()
+        {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }

@@ -47,16 +47,16 @@ pub(crate) fn check(kind: Kind, args: &Args, function: &ItemFn, errors: &mut Vec
         ));
     }
     check_redacted(args, function, errors);
-    if let syn::ReturnType::Type(_, ty) = &function.sig.output {
-        if let syn::Type::Never(never) = &**ty {
-            errors.push(syn::Error::new_spanned(
-                never,
-                format!(
-                    "{} cannot measure a function that never returns: its calls would never finish",
-                    kind.attribute()
-                ),
-            ));
-        }
+    if let syn::ReturnType::Type(_, ty) = &function.sig.output
+        && let syn::Type::Never(never) = &**ty
+    {
+        errors.push(syn::Error::new_spanned(
+            never,
+            format!(
+                "{} cannot measure a function that never returns: its calls would never finish",
+                kind.attribute()
+            ),
+        ));
     }
 }
 

@@ -197,10 +197,11 @@ impl Journal {
             let Some(entry) = parse_entry(&line) else {
                 continue;
             };
-            if entry["subject"] == pseudonym.as_str() && entry["purpose"] == purpose {
-                if let Some(decision) = entry["decision"].as_str().and_then(Decision::parse) {
-                    current = Some(decision);
-                }
+            if entry["subject"] == pseudonym.as_str()
+                && entry["purpose"] == purpose
+                && let Some(decision) = entry["decision"].as_str().and_then(Decision::parse)
+            {
+                current = Some(decision);
             }
         }
         Ok(current)

@@ -384,19 +384,19 @@ impl RotatingFile {
         active.buf.extend_from_slice(line);
         active.line_ends.push(active.buf.len());
         active.len += line.len() as u64;
-        if active.buf.len() >= BUF_CAPACITY {
-            if let Err((_, lost)) = active.flush() {
-                self.broken(now, lost);
-            }
+        if active.buf.len() >= BUF_CAPACITY
+            && let Err((_, lost)) = active.flush()
+        {
+            self.broken(now, lost);
         }
     }
 
     /// Flushes and closes the active file.
     fn close(&mut self, now: u64) {
-        if let Some(mut active) = self.active.take() {
-            if let Err((_, lost)) = active.flush() {
-                self.broken(now, lost);
-            }
+        if let Some(mut active) = self.active.take()
+            && let Err((_, lost)) = active.flush()
+        {
+            self.broken(now, lost);
         }
     }
 

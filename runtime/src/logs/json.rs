@@ -127,10 +127,10 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let mut fields = SpanFields::default();
         attrs.record(&mut Recorder(&mut fields));
-        if !fields.is_empty() {
-            if let Some(span) = ctx.span(id) {
-                span.extensions_mut().insert(fields);
-            }
+        if !fields.is_empty()
+            && let Some(span) = ctx.span(id)
+        {
+            span.extensions_mut().insert(fields);
         }
     }
 

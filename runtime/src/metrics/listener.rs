@@ -100,10 +100,10 @@ impl Drop for MetricsServer {
             }
             other => other,
         };
-        if TcpStream::connect_timeout(&wake, Duration::from_millis(500)).is_ok() {
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
-            }
+        if TcpStream::connect_timeout(&wake, Duration::from_millis(500)).is_ok()
+            && let Some(thread) = self.thread.take()
+        {
+            let _ = thread.join();
         }
     }
 }
@@ -177,10 +177,10 @@ fn read_request(stream: &TcpStream) -> io::Result<Option<Request>> {
         if header.is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("authorization") {
-                authorization = Some(value.trim().to_owned());
-            }
+        if let Some((name, value)) = header.split_once(':')
+            && name.trim().eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_owned());
         }
     }
     Ok(Some(Request {

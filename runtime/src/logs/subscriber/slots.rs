@@ -189,11 +189,11 @@ pub(super) fn release(id: u64) -> bool {
             .store(generation.wrapping_add(1), Ordering::Release);
         give_back((closed_id & u64::from(u32::MAX)) as u32 - 1);
         // The parent loses its child's reference; a loop, not recursion, for deep chains.
-        if let Some(parent_slot) = get(parent) {
-            if parent_slot.refs.fetch_sub(1, Ordering::Release) == 1 {
-                fence(Ordering::Acquire);
-                closing = Some((parent, parent_slot));
-            }
+        if let Some(parent_slot) = get(parent)
+            && parent_slot.refs.fetch_sub(1, Ordering::Release) == 1
+        {
+            fence(Ordering::Acquire);
+            closing = Some((parent, parent_slot));
         }
     }
     true

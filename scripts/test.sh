@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite, on a fresh machine: installs the real back-ends it needs
 # (Debian's prometheus and alertmanager, PyPI's rotel collector and check-jsonschema), checks
-# the deploy/ stack, formatting and lints, runs every test of the workspace (unit, end-to-end
-# including the deploy/ stack against a real Prometheus, trybuild UI cases, doc tests), then
-# runs the README's example.
+# the runtime's layering, formatting and lints, runs every test of the workspace (unit,
+# end-to-end including the deploy/ stack against a real Prometheus, trybuild UI cases, doc
+# tests), each cargo feature on its own, packages the crates, then runs the README's example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +12,19 @@ ROTEL_AGENT="$(bash scripts/install-backends.sh | tee /dev/stderr | sed -n 's/^R
 export ROTEL_AGENT
 # The monitoring stack's static checks: promtool, amtool, the Compose schema, cross-file checks.
 bash scripts/check-deploy.sh
+# The runtime's modules import downward only; the check proves first that it catches a cycle.
+python3 scripts/check-layers.py --self-test
+python3 scripts/check-layers.py
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+# Each optional part on its own, so none rots: the runtime with no optional feature, then with
+# each one alone (lints and unit tests), and the facade without its defaults.
+for features in "" otlp otlp-grpc sentry alert-http; do
+    cargo clippy -p ws-observe-runtime --no-default-features --features "$features" --lib -- -D warnings
+    cargo test -p ws-observe-runtime --no-default-features --features "$features" --lib
+done
+cargo clippy -p ws-observe --no-default-features --lib -- -D warnings
+# The three crates package as they would be published (each built from its package).
+cargo package --workspace
 bash scripts/smoke-echo.sh

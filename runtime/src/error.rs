@@ -37,9 +37,10 @@ pub enum InitError {
         /// The cargo feature that provides it.
         feature: &'static str,
     },
-    /// Another global `tracing` subscriber is installed.
+    /// Another global `tracing` subscriber is installed: `init()` cannot install its own.
     #[error(
-        "a global tracing subscriber is already installed; ws-observe needs to install its own"
+        "a global tracing subscriber is already installed; add ws-observe to it with \
+         `Config::from_env()?.into_layer()` instead of `init()`"
     )]
     SubscriberAlreadySet(#[source] tracing::subscriber::SetGlobalDefaultError),
     /// The span exporter could not be built.

@@ -1,0 +1,188 @@
+//! The annotated function, described once: its shape, its named arguments, its `Message`
+//! argument, and the name, level and severity its calls are recorded with. Validation and
+//! expansion both read this description instead of walking the signature themselves.
+
+use quote::format_ident;
+use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
+use syn::{Block, Expr, FnArg, Ident, ItemFn, LitStr, Pat, Stmt, Token, Type, parse_quote};
+
+use crate::args::{Args, Field, Kind};
+
+/// How the function's work runs, which decides where the call is measured.
+pub(crate) enum Shape<'a> {
+    /// `async fn`: measured inside the future it returns.
+    Async,
+    /// A body ending in `Box::pin(async move { .. })`, as `#[async_trait]` generates: measured
+    /// inside the boxed future, not around the boxing.
+    BoxedAsync {
+        /// The statements before `Box::pin(..)`.
+        leading: &'a [Stmt],
+        /// The `Box::pin` path as written.
+        pin: &'a Expr,
+        /// The `async move { .. }` block.
+        future: &'a Expr,
+    },
+    /// Anything else: measured around the body.
+    Sync,
+}
+
+/// An argument bound to a plain name (`name: T`, `mut name: T`), the only kind the generated
+/// code can refer to.
+pub(crate) struct Argument<'a> {
+    pub ident: &'a Ident,
+    pub ty: &'a Type,
+}
+
+pub(crate) struct Model<'a> {
+    pub kind: Kind,
+    pub function: &'a ItemFn,
+    pub shape: Shape<'a>,
+    /// The arguments bound to a plain name, in order (`self` is not one of them).
+    pub arguments: Vec<Argument<'a>>,
+    /// Whether some argument is destructured by a pattern (and so has no name).
+    pub has_pattern_arguments: bool,
+    /// The first argument written as `name: Message` or `name: &Message`.
+    pub message: Option<&'a Ident>,
+    /// The handler's name: `name = "..."`, or the function's name without `r#`.
+    pub name: LitStr,
+    /// The span level's name in `tracing::Level` (`INFO`).
+    pub level: Ident,
+    /// The alert severity's variant in the runtime's `Severity` (`Critical`), if any.
+    pub severity: Option<Ident>,
+    /// The path the generated code reaches the runtime through.
+    pub krate: syn::Path,
+    pub fields: Option<&'a Punctuated<Field, Token![,]>>,
+    pub redact: &'a [Ident],
+}
+
+impl<'a> Model<'a> {
+    pub(crate) fn new(kind: Kind, args: &'a Args, function: &'a ItemFn) -> Self {
+        let mut arguments = Vec::new();
+        let mut has_pattern_arguments = false;
+        for input in &function.sig.inputs {
+            let FnArg::Typed(typed) = input else {
+                continue;
+            };
+            match &*typed.pat {
+                Pat::Ident(pat) if pat.subpat.is_none() => arguments.push(Argument {
+                    ident: &pat.ident,
+                    ty: &typed.ty,
+                }),
+                // `name @ pattern` has a name, but is not a plain binding.
+                Pat::Ident(_) => {}
+                _ => has_pattern_arguments = true,
+            }
+        }
+        let message = arguments
+            .iter()
+            .find(|argument| is_message(argument.ty))
+            .map(|argument| argument.ident);
+        let name = match args.name.get() {
+            Some(name) => name.clone(),
+            None => {
+                // `r#type` is named `type` in metrics and spans.
+                let ident = &function.sig.ident;
+                LitStr::new(&ident.unraw().to_string(), ident.span())
+            }
+        };
+        let level = match args.level.get() {
+            Some(level) => {
+                format_ident!("{}", level.to_string().to_uppercase(), span = level.span())
+            }
+            None => format_ident!("INFO"),
+        };
+        let severity = args.alert.get().map(|severity| {
+            format_ident!(
+                "{}",
+                capitalize(&severity.to_string()),
+                span = severity.span()
+            )
+        });
+        let krate = args
+            .krate
+            .get()
+            .cloned()
+            .unwrap_or_else(|| parse_quote!(::ws_observe));
+        let shape = if function.sig.asyncness.is_some() {
+            Shape::Async
+        } else if let Some((leading, pin, future)) = boxed_async_block(&function.block) {
+            Shape::BoxedAsync {
+                leading,
+                pin,
+                future,
+            }
+        } else {
+            Shape::Sync
+        };
+        Model {
+            kind,
+            function,
+            shape,
+            arguments,
+            has_pattern_arguments,
+            message,
+            name,
+            level,
+            severity,
+            krate,
+            fields: args.fields.get(),
+            redact: args.redact.get().map_or(&[], Vec::as_slice),
+        }
+    }
+}
+
+/// Recognises a body whose last expression is `Box::pin(async move { .. })` (what
+/// `#[async_trait]` generates). Returns the statements before it, the `Box::pin` path and the
+/// async block.
+fn boxed_async_block(body: &Block) -> Option<(&[Stmt], &Expr, &Expr)> {
+    let (last, leading) = body.stmts.split_last()?;
+    let Stmt::Expr(Expr::Call(call), None) = last else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let is_box_pin = segments.len() >= 2
+        && segments[segments.len() - 2] == "Box"
+        && segments[segments.len() - 1] == "pin";
+    if !is_box_pin || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first()? {
+        future @ Expr::Async(_) => Some((leading, &*call.func, future)),
+        _ => None,
+    }
+}
+
+/// `Message` or `&Message` (any path ending in `Message`). The runtime records the kind and
+/// size of tungstenite's `Message`, and nothing for an application type of the same name.
+fn is_message(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) => is_message(&reference.elem),
+        Type::Paren(paren) => is_message(&paren.elem),
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident == "Message" && last.arguments.is_none())
+        }
+        _ => false,
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

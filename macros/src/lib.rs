@@ -54,15 +54,7 @@ fn try_expand(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
-    let function: syn::ItemFn = syn::parse2(item).map_err(|_| {
-        syn::Error::new(
-            proc_macro2::Span::call_site(),
-            format!(
-                "{} applies to functions and methods with a body",
-                kind.attribute()
-            ),
-        )
-    })?;
+    let function = model::parse_function(kind, item)?;
     // Argument and signature problems are reported together, so one build shows them all.
     let (args, mut errors) = args::parse(kind, args);
     let model = model::Model::new(kind, &args, &function);

@@ -2,10 +2,15 @@
 //! argument, and the name, level and severity its calls are recorded with. Validation and
 //! expansion both read this description instead of walking the signature themselves.
 
+use proc_macro2::{Span, TokenStream};
 use quote::format_ident;
 use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Block, Expr, FnArg, Ident, ItemFn, LitStr, Pat, Stmt, Token, Type, parse_quote};
+use syn::{
+    Attribute, Block, Expr, FnArg, Ident, ItemFn, LitStr, Pat, Stmt, Token, TraitItemFn, Type,
+    Visibility, parse_quote,
+};
 
 use crate::args::{Args, Field, Kind};
 
@@ -130,6 +135,62 @@ impl<'a> Model<'a> {
             redact: args.redact.get().map_or(&[], Vec::as_slice),
         }
     }
+}
+
+/// The annotated item as a function with a body. A function syn cannot parse gets syn's own
+/// error, at the token it stopped on. Any other item gets one error at the token that shows
+/// the misuse: the `;` of a method without a body, or the item's keyword.
+pub(crate) fn parse_function(kind: Kind, item: TokenStream) -> syn::Result<ItemFn> {
+    let error = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => return Ok(function),
+        Err(error) => error,
+    };
+    let span = match syn::parse2::<TraitItemFn>(item.clone()) {
+        Ok(TraitItemFn {
+            default: None,
+            semi_token: Some(semi),
+            ..
+        }) => semi.span,
+        _ => match introducer.parse2(item) {
+            Ok(Introducer::Fn) => return Err(error),
+            Ok(Introducer::Other(span)) => span,
+            Err(_) => Span::call_site(),
+        },
+    };
+    Err(syn::Error::new(
+        span,
+        format!(
+            "{} applies to functions and methods with a body",
+            kind.attribute()
+        ),
+    ))
+}
+
+/// What introduces an item, after its attributes and visibility.
+enum Introducer {
+    /// `fn`, possibly after `const`, `async`, `unsafe` and `extern "abi"`.
+    Fn,
+    /// Anything else, and where it starts.
+    Other(Span),
+}
+
+fn introducer(input: ParseStream) -> syn::Result<Introducer> {
+    input.call(Attribute::parse_outer)?;
+    input.parse::<Visibility>()?;
+    let start = input.span();
+    input.parse::<Option<Token![const]>>()?;
+    input.parse::<Option<Token![async]>>()?;
+    input.parse::<Option<Token![unsafe]>>()?;
+    if input.parse::<Option<Token![extern]>>()?.is_some() {
+        input.parse::<Option<LitStr>>()?;
+    }
+    let introducer = if input.peek(Token![fn]) {
+        Introducer::Fn
+    } else {
+        Introducer::Other(start)
+    };
+    input.parse::<TokenStream>()?;
+    Ok(introducer)
 }
 
 /// Recognises a body whose last expression is `Box::pin(async move { .. })` (what

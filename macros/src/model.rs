@@ -39,6 +39,7 @@ pub(crate) struct Argument<'a> {
     pub ty: &'a Type,
 }
 
+/// What validation and expansion know about one annotated function.
 pub(crate) struct Model<'a> {
     pub kind: Kind,
     pub function: &'a ItemFn,
@@ -57,7 +58,9 @@ pub(crate) struct Model<'a> {
     pub severity: Option<Ident>,
     /// The path the generated code reaches the runtime through.
     pub krate: syn::Path,
+    /// `fields(...)` as written.
     pub fields: Option<&'a Punctuated<Field, Token![,]>>,
+    /// The names in `redact(...)`, not yet checked against `arguments`.
     pub redact: &'a [Ident],
 }
 
@@ -246,4 +249,105 @@ fn capitalize(word: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn model_of(function: &ItemFn, test: impl FnOnce(&Model)) {
+        let args = Args::default();
+        test(&Model::new(Kind::Handler, &args, function));
+    }
+
+    fn shape_of(function: ItemFn) -> &'static str {
+        let mut shape = "";
+        model_of(&function, |model| {
+            shape = match model.shape {
+                Shape::Async => "async",
+                Shape::BoxedAsync { leading, .. } => {
+                    assert_eq!(leading.len(), 1);
+                    "boxed"
+                }
+                Shape::Sync => "sync",
+            };
+        });
+        shape
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape_of(parse_quote! { async fn f() {} }), "async");
+        assert_eq!(shape_of(parse_quote! { fn f() -> u32 { 1 } }), "sync");
+        let boxed = parse_quote! {
+            fn f(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+                let x = 1;
+                Box::pin(async move { let _ = x; })
+            }
+        };
+        assert_eq!(shape_of(boxed), "boxed");
+        // A boxed future that is not an async block is measured around the boxing.
+        let boxed_call = parse_quote! { fn f() -> Pin<Box<F>> { Box::pin(make()) } };
+        assert_eq!(shape_of(boxed_call), "sync");
+    }
+
+    #[test]
+    fn arguments_message_and_patterns() {
+        let function: ItemFn = parse_quote! {
+            fn f(&self, mut room: u32, (a, b): (u8, u8), all @ _: u8, text: &ws::Message, m: Message) {}
+        };
+        model_of(&function, |model| {
+            let names: Vec<String> = model
+                .arguments
+                .iter()
+                .map(|a| a.ident.to_string())
+                .collect();
+            assert_eq!(names, ["room", "text", "m"]);
+            assert!(model.has_pattern_arguments);
+            assert_eq!(model.message.unwrap(), "text");
+        });
+        let function: ItemFn = parse_quote! { fn f(m: Message<u8>, n: app::Messages) {} };
+        model_of(&function, |model| {
+            assert!(!model.has_pattern_arguments);
+            assert!(model.message.is_none());
+        });
+    }
+
+    #[test]
+    fn defaults() {
+        let function: ItemFn = parse_quote! { fn r#type() {} };
+        model_of(&function, |model| {
+            assert_eq!(model.name.value(), "type");
+            assert_eq!(model.level, "INFO");
+            assert!(model.severity.is_none());
+            let krate = &model.krate;
+            assert_eq!(quote!(#krate).to_string(), ":: ws_observe");
+        });
+    }
+
+    #[test]
+    fn items_that_are_not_functions_with_a_body() {
+        let message = |item: TokenStream| {
+            let error = parse_function(Kind::Observe, item).err().unwrap();
+            error.to_string()
+        };
+        let not_a_function = "#[ws_observe] applies to functions and methods with a body";
+        assert_eq!(message(quote! { struct Handler; }), not_a_function);
+        assert_eq!(message(quote! { const X: fn() = f; }), not_a_function);
+        assert_eq!(
+            message(quote! { fn broadcast(&self) -> usize; }),
+            not_a_function
+        );
+        // A function syn cannot parse gets syn's error, in the body or in the signature.
+        let bad_body = quote! { fn f() { let x = 1 +; } };
+        let bad_signature = quote! { pub async fn f(x: ) {} };
+        for function in [bad_body, bad_signature] {
+            let syn_error = syn::parse2::<ItemFn>(function.clone()).err().unwrap();
+            assert_eq!(message(function), syn_error.to_string());
+            assert_ne!(syn_error.to_string(), not_a_function);
+        }
+        assert!(parse_function(Kind::Observe, quote! { fn f() {} }).is_ok());
+    }
 }

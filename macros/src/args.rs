@@ -13,8 +13,32 @@ use syn::{Expr, Ident, Lit, LitStr, Token, token};
 pub(crate) const LEVELS: [&str; 5] = ["trace", "debug", "info", "warn", "error"];
 /// Alert severities, as written in `alert = "..."`.
 pub(crate) const SEVERITIES: [&str; 3] = ["critical", "warning", "info"];
-/// Every argument name, in the order error messages list them.
-pub(crate) const ARGUMENTS: [&str; 6] = ["name", "level", "fields", "redact", "crate", "alert"];
+
+/// Which attribute is being expanded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `#[ws_observe]`: metrics and a span, never alerts.
+    Observe,
+    /// `#[ws_handler]`: the same, plus `alert = "..."`.
+    Handler,
+}
+
+impl Kind {
+    pub(crate) fn attribute(self) -> &'static str {
+        match self {
+            Kind::Observe => "#[ws_observe]",
+            Kind::Handler => "#[ws_handler]",
+        }
+    }
+
+    /// The arguments this attribute takes, in the order error messages list them.
+    fn arguments(self) -> &'static [&'static str] {
+        match self {
+            Kind::Observe => &["name", "level", "fields", "redact", "crate"],
+            Kind::Handler => &["name", "level", "fields", "redact", "crate", "alert"],
+        }
+    }
+}
 
 /// The parsed arguments. Every value carries the span of its key, for later errors.
 #[derive(Default)]
@@ -26,8 +50,6 @@ pub(crate) struct Args {
     pub redact: Attr<Vec<Ident>>,
     pub krate: Attr<syn::Path>,
     pub alert: Attr<Ident>,
-    /// Where `alert` was written, even if its value was invalid.
-    pub alert_key: Option<Span>,
 }
 
 /// A set-once argument: a second `set` is a "duplicate argument" error at the second key.
@@ -95,10 +117,8 @@ impl Parse for RawArg {
             } else if key == "redact" {
                 RawValue::Redact(Punctuated::parse_terminated(&content)?)
             } else {
-                {
-                    let _: TokenStream = content.parse()?;
-                    RawValue::List(paren)
-                }
+                let _: TokenStream = content.parse()?;
+                RawValue::List(paren)
             }
         } else {
             RawValue::None
@@ -109,7 +129,7 @@ impl Parse for RawArg {
 
 /// Parses the whole argument list. Returns what could be understood and every problem found,
 /// so one build reports all of them (validation runs on the partial result too).
-pub(crate) fn parse(tokens: TokenStream) -> (Args, Vec<syn::Error>) {
+pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> (Args, Vec<syn::Error>) {
     let mut args = Args::default();
     let parser = Punctuated::<RawArg, Token![,]>::parse_terminated;
     let raw = match syn::parse::Parser::parse2(parser, tokens) {
@@ -118,21 +138,22 @@ pub(crate) fn parse(tokens: TokenStream) -> (Args, Vec<syn::Error>) {
     };
     let mut errors = Vec::new();
     for arg in raw {
-        if arg.key == "alert" {
-            // Remembered even when the value is bad: "`alert` is not accepted here" is the
-            // more useful error on `#[ws_observe]`.
-            args.alert_key = Some(arg.key.span());
-        }
-        if let Err(error) = apply(&mut args, arg) {
+        if let Err(error) = apply(kind, &mut args, arg) {
             errors.push(error);
         }
     }
     (args, errors)
 }
 
-fn apply(args: &mut Args, arg: RawArg) -> syn::Result<()> {
+fn apply(kind: Kind, args: &mut Args, arg: RawArg) -> syn::Result<()> {
     let key = &arg.key;
     match key.to_string().as_str() {
+        // Refused whatever its value: what is wrong is the attribute, not the severity.
+        "alert" if kind == Kind::Observe => Err(syn::Error::new(
+            key.span(),
+            "`alert` is only accepted by `#[ws_handler]`: `#[ws_observe]` never alerts; \
+             write `#[ws_handler(alert = \"...\")]` instead",
+        )),
         "name" => {
             let name = string_value(&arg, "name = \"on_message\"")?;
             if name.value().trim().is_empty() {
@@ -181,7 +202,7 @@ fn apply(args: &mut Args, arg: RawArg) -> syn::Result<()> {
             key.span(),
             format!(
                 "unknown argument `{other}`; expected one of {}",
-                ARGUMENTS.map(|a| format!("`{a}`")).join(", ")
+                quoted(kind.arguments())
             ),
         )),
     }

@@ -3,17 +3,21 @@
 //! `::ws_observe::__private` (or the path given by `crate = "..."`).
 //!
 //! The crate is a pure function of its tokens: it reads no environment and no file, and holds
-//! no metric or field name (the runtime owns that vocabulary).
+//! no metric or field name (the runtime owns that vocabulary). Its stages: `args` parses the
+//! attribute, `model` describes the annotated function once, `validate` checks both, `expand`
+//! writes the generated code.
+
+#![forbid(unsafe_code)]
 
 mod args;
 mod expand;
+mod model;
 mod validate;
 
 use proc_macro::TokenStream;
-use proc_macro2::Span;
 use quote::quote;
 
-use validate::Kind;
+use args::Kind;
 
 /// Measures a function: Prometheus metrics (calls by outcome, duration, in flight) and a
 /// tracing span. Never alerts. See the `ws_observe` crate for the arguments.
@@ -34,37 +38,33 @@ fn expand_or_error(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let function: syn::ItemFn = match syn::parse2(item.clone()) {
-        Ok(function) => function,
-        Err(_) => {
-            let error = syn::Error::new(
-                Span::call_site(),
-                format!(
-                    "{} applies to functions and methods with a body",
-                    kind.attribute()
-                ),
-            );
-            return token_stream_with_error(item, error);
-        }
-    };
-    let (args, mut errors) = args::parse(args);
-    validate::check(kind, &args, &function, &mut errors);
-    let mut errors = errors.into_iter();
-    match errors.next() {
-        None => expand::expand(&args, function),
+    match try_expand(kind, args, item.clone()) {
+        Ok(expanded) => expanded,
         // The user's function is still emitted untouched: callers keep compiling and the user
         // sees these errors instead of a cascade.
-        Some(mut first) => {
-            errors.for_each(|e| first.combine(e));
-            token_stream_with_error(item, first)
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#item #error)
         }
     }
 }
 
-fn token_stream_with_error(
+fn try_expand(
+    kind: Kind,
+    args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
-    error: syn::Error,
-) -> proc_macro2::TokenStream {
-    let error = error.to_compile_error();
-    quote!(#item #error)
+) -> syn::Result<proc_macro2::TokenStream> {
+    let function = model::parse_function(kind, item)?;
+    // Argument and signature problems are reported together, so one build shows them all.
+    let (args, mut errors) = args::parse(kind, args);
+    let model = model::Model::new(kind, &args, &function);
+    validate::check(&model, &mut errors);
+    let mut errors = errors.into_iter();
+    match errors.next() {
+        None => Ok(expand::expand(&model)),
+        Some(mut first) => {
+            errors.for_each(|e| first.combine(e));
+            Err(first)
+        }
+    }
 }

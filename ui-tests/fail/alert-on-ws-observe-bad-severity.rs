@@ -1,4 +1,4 @@
-// `alert` on `#[ws_observe]` is reported even when its value is also wrong.
+// `alert` on `#[ws_observe]` is one error at the key, whatever its value.
 use ws_observe::ws_observe;
 
 #[ws_observe(alert = "critcal")]

@@ -1,4 +1,4 @@
-// An unknown argument is an error at its key that lists the valid arguments.
+// An unknown argument on `#[ws_observe]` lists only the arguments `#[ws_observe]` takes.
 use ws_observe::ws_observe;
 
 #[ws_observe(nmae = "on_message")]

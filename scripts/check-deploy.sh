@@ -4,7 +4,7 @@
 # Specification schema (check-jsonschema, offline), and deploy/check_stack.py for what no tool
 # checks (files agreeing with each other, security settings, every alert documented and tested,
 # Loki/Promtail/Filebeat/collector/Tempo keys), including its self-test that each of those checks
-# does catch a breakage. tests/deploy.rs runs the same files against a live Prometheus and
+# does catch a breakage. tests/deploy/ runs the same files against a live Prometheus and
 # Alertmanager.
 #
 # Needs scripts/install-backends.sh first (promtool, amtool, and the venv with check-jsonschema

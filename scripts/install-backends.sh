@@ -52,7 +52,7 @@ fi
 if ! "$VENV/bin/python" -c 'import rotel' 2>/dev/null; then
   "$VENV/bin/pip" install -q --disable-pip-version-check --pre 'rotel==0.0.1a15'
 fi
-# For scripts/check-deploy.sh and tests/deploy.rs: the Compose Specification schema check
+# For scripts/check-deploy.sh and tests/deploy/: the Compose Specification schema check
 # (its schema ships in the wheel, so it works offline) and a YAML parser for the deploy/ configs.
 if ! "$VENV/bin/python" -c 'import yaml' 2>/dev/null || [ ! -x "$VENV/bin/check-jsonschema" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check 'check-jsonschema==0.39.0' 'PyYAML==6.0.3'

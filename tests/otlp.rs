@@ -94,6 +94,7 @@ fn dropped_spans() -> f64 {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_handlers() {
     if !in_child() {
         return;
@@ -109,6 +110,7 @@ fn child_handlers() {
 const FLAVOUR_CALLS: u32 = 5;
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_sync_main() {
     if !in_child() {
         return;
@@ -122,6 +124,7 @@ fn child_sync_main() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_current_thread() {
     if !in_child() {
         return;
@@ -141,6 +144,7 @@ fn child_current_thread() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_multi_thread() {
     if !in_child() {
         return;
@@ -163,6 +167,7 @@ fn child_multi_thread() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_unreachable_collector() {
     if !in_child() {
         return;
@@ -177,6 +182,7 @@ fn child_unreachable_collector() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_queue_overflow() {
     if !in_child() {
         return;
@@ -190,6 +196,7 @@ fn child_queue_overflow() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_configured_in_code() {
     if !in_child() {
         return;

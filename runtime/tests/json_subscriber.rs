@@ -21,7 +21,7 @@ fn subscriber(filter: &str) -> (JsonSubscriber<impl Fn() -> Lines + 'static>, Li
 }
 
 #[test]
-fn an_inner_span_keeps_its_parent_readable_after_the_parents_handle_is_gone() {
+fn a_child_keeps_its_parent_readable_after_the_parents_handle_is_gone() {
     let (subscriber, lines) = subscriber("trace");
     with_default(subscriber, || {
         let child = {

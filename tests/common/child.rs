@@ -5,8 +5,8 @@
 //! test"]` so that a plain `cargo test` lists it as ignored rather than counting a test that did
 //! nothing, and a no-op unless [`in_child`]. Its parent runs it with `--exact --include-ignored` and fails
 //! unless the harness reports exactly one test passed: a renamed or missing entry fails its
-//! parent instead of passing empty. `scripts/test.sh` runs everything else with
-//! `--include-ignored --skip child_`, so no test name may contain `child_` but the entries'.
+//! parent instead of passing empty. `scripts/test.sh` runs every other test with
+//! `--include-ignored` and skips the ignored `child_*` tests by their exact names.
 
 use std::fmt::Display;
 use std::sync::{Arc, Mutex};

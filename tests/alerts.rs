@@ -232,6 +232,7 @@ fn timed_drop(telemetry: ws_observe::runtime::Telemetry) {
 /// Calls the failing `charge_card` every 200 ms for `ALERTS_TEST_FAIL_FOR_MS` (once for 0),
 /// then waits for the parent before dropping the guard.
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_failing_handler() {
     if !in_child() {
         return;
@@ -258,6 +259,7 @@ fn child_failing_handler() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_custom_sinks() {
     if !in_child() {
         return;
@@ -319,6 +321,7 @@ fn child_custom_sinks() {
 /// `FLOOD` failing calls as fast as possible, of `flood_alerting` (`ALERTS_TEST_FLOOD=alerting`,
 /// then `MANUAL` distinct manual alerts) or of `flood_plain` (`plain`).
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_flood() {
     if !in_child() {
         return;
@@ -365,14 +368,21 @@ fn child_flood() {
 
 /// 1000 failing calls with every network sink down, then a bounded wait for the failure count.
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_sinks_down() {
     if !in_child() {
         return;
     }
     let telemetry = ws_observe::runtime::init().expect("init");
     let started = Instant::now();
-    let done = (0..1000).filter(|&n| charge_card(n).is_err()).count();
+    let (mut done, mut slowest) = (0, Duration::ZERO);
+    for n in 0..1000 {
+        let call = Instant::now();
+        done += usize::from(charge_card(n).is_err());
+        slowest = slowest.max(call.elapsed());
+    }
     report("CALLS_DONE", done);
+    report("SLOWEST_CALL_US", slowest.as_micros());
     report("CALLS_MS", started.elapsed().as_millis());
     let failed = || {
         common::sample(
@@ -390,6 +400,41 @@ fn child_sinks_down() {
         std::thread::sleep(Duration::from_millis(20));
     }
     report("FAILED_AFTER_MS", started.elapsed().as_millis());
+    timed_drop(telemetry);
+    print_alert_series();
+}
+
+/// Distinct manual alerts raised under a rate limit.
+const BURST: u64 = 10;
+
+/// `ALERTS_TEST_POLICY=dedupe`: `charge_card` fails twice, then twice again once
+/// `ALERTS_TEST_PAUSE_MS` have passed. `rate`: `BURST` distinct manual alerts at once.
+#[test]
+#[ignore = "child process: run by its parent test"]
+fn child_policy() {
+    if !in_child() {
+        return;
+    }
+    let telemetry = ws_observe::runtime::init().expect("init");
+    match std::env::var("ALERTS_TEST_POLICY").unwrap().as_str() {
+        "dedupe" => {
+            let pause: u64 = std::env::var("ALERTS_TEST_PAUSE_MS")
+                .unwrap()
+                .parse()
+                .unwrap();
+            charge_card(1).unwrap_err();
+            charge_card(2).unwrap_err();
+            std::thread::sleep(Duration::from_millis(pause));
+            charge_card(3).unwrap_err();
+            charge_card(4).unwrap_err();
+        }
+        "rate" => {
+            for i in 0..BURST {
+                alert::raise(Alert::new(Severity::Warning, format!("burst alert {i}")));
+            }
+        }
+        other => panic!("ALERTS_TEST_POLICY={other}"),
+    }
     timed_drop(telemetry);
     print_alert_series();
 }
@@ -503,6 +548,7 @@ fn amtool(am: &Alertmanager, args: &[&str]) -> String {
 }
 
 #[test]
+#[ignore = "needs scripts/install-backends.sh"]
 fn alertmanager_shows_the_alert_while_the_handler_fails_and_resolves_it_when_quiet() {
     if in_child() {
         return;
@@ -615,6 +661,7 @@ fn alertmanager_shows_the_alert_while_the_handler_fails_and_resolves_it_when_qui
 }
 
 #[test]
+#[ignore = "needs scripts/install-backends.sh"]
 fn an_alertmanager_pair_with_one_member_down_still_gets_and_resolves_the_alert() {
     if in_child() {
         return;
@@ -891,6 +938,13 @@ fn dead_and_hanging_sinks_block_no_handler_and_shutdown_stays_bounded() {
         ],
     );
     assert_eq!(output.number("CALLS_DONE"), 1000, "{output}");
+    // No call waited on a sink: each took far less than the 200 ms retry backoff or the 5 s
+    // request timeout a call delivering its own alert would take.
+    let slowest = Duration::from_micros(output.number("SLOWEST_CALL_US"));
+    assert!(
+        slowest < Duration::from_millis(100),
+        "a call took {slowest:?}: {output}"
+    );
     // Failed once, after three attempts 200 ms then 400 ms apart.
     assert_eq!(output.alerts("alertmanager", "failed"), 1, "{output}");
     assert!(output.number("FAILED_AFTER_MS") >= 600, "{output}");
@@ -904,7 +958,8 @@ fn dead_and_hanging_sinks_block_no_handler_and_shutdown_stays_bounded() {
     assert_eq!(output.alerts("sentry", "sent"), 0, "{output}");
     let drop_time = Duration::from_millis(output.number("DROP_MS"));
     println!(
-        "sinks down: 1000 calls in {} ms, alertmanager failed after {} ms, guard dropped in {} ms",
+        "sinks down: 1000 calls in {} ms (slowest {slowest:?}), alertmanager failed after {} ms, \
+         guard dropped in {} ms",
         output.value("CALLS_MS"),
         output.value("FAILED_AFTER_MS"),
         drop_time.as_millis()
@@ -923,4 +978,55 @@ fn dead_and_hanging_sinks_block_no_handler_and_shutdown_stays_bounded() {
             .sum();
         assert_eq!(total, 1000, "{sink}: {:?}", output.alert_counts());
     }
+}
+
+#[test]
+fn the_same_failure_is_deduplicated_within_the_window_and_alerts_again_after_it() {
+    let webhook = WebhookReceiver::start();
+    let output = run_child(
+        "child_policy",
+        &[
+            ("WS_OBSERVE_ALERT_WEBHOOK_URL", webhook.url("/dedupe")),
+            ("WS_OBSERVE_ALERT_DEDUPE_WINDOW", "1s".into()),
+            // Two failures at once, then two more 1.5 s later: past the window.
+            ("ALERTS_TEST_POLICY", "dedupe".into()),
+            ("ALERTS_TEST_PAUSE_MS", "1500".into()),
+        ],
+    );
+    let requests = webhook.requests();
+    let summaries: Vec<Value> = requests
+        .iter()
+        .map(|r| r.json()["summary"].clone())
+        .collect();
+    assert_eq!(
+        summaries,
+        [json!("charge_card failed"), json!("charge_card failed")],
+        "one alert per window: {output}"
+    );
+    assert_eq!(output.alerts("webhook", "sent"), 2, "{output}");
+    assert_eq!(output.alerts("webhook", "deduplicated"), 2, "{output}");
+}
+
+#[test]
+fn alerts_past_the_rate_limit_are_dropped_and_counted() {
+    let webhook = WebhookReceiver::start();
+    let output = run_child(
+        "child_policy",
+        &[
+            ("WS_OBSERVE_ALERT_WEBHOOK_URL", webhook.url("/rate")),
+            ("WS_OBSERVE_ALERT_RATE_LIMIT", "3".into()),
+            ("ALERTS_TEST_POLICY", "rate".into()),
+        ],
+    );
+    let summaries: BTreeSet<String> = webhook
+        .requests()
+        .iter()
+        .map(|r| r.json()["summary"].as_str().unwrap().to_owned())
+        .collect();
+    // The first three of the burst pass (a new token every 20 s at 3 a minute).
+    let first_three: BTreeSet<String> = (0..3).map(|i| format!("burst alert {i}")).collect();
+    assert_eq!(summaries, first_three, "{output}");
+    assert_eq!(output.alerts("webhook", "sent"), 3, "{output}");
+    assert_eq!(output.alerts("webhook", "dropped"), BURST - 3, "{output}");
+    assert_eq!(output.alerts("webhook", "deduplicated"), 0, "{output}");
 }

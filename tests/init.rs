@@ -26,6 +26,7 @@ fn refuse() -> Result<(), Refused> {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_sync_main_init() {
     if !in_child() {
         return;
@@ -47,7 +48,7 @@ fn child_sync_main_init() {
     assert_eq!(common::http_get(addr, "/metrics", &[]).0, 401);
     assert_eq!(common::http_get(addr, "/healthz", &[]).0, 200);
     let second = ws_observe::runtime::init().unwrap_err();
-    println!("SECOND_INIT: {second}");
+    println!("INIT_TEST SECOND_INIT: {second}");
     drop(telemetry); // flushes the log lines before the process exits
 }
 
@@ -66,7 +67,7 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
         ],
     );
     let stdout = output.stdout.clone();
-    let json = common::json_lines(&stdout);
+    let json = output.log_lines();
     for line in &json {
         common::assert_ecs_line(line);
         assert_eq!(line["service.name"], "init-test-service");
@@ -84,12 +85,13 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
     let plain = json.iter().find(|v| v["message"] == "plain event").unwrap();
     assert_eq!(plain["user_field"], 7);
     assert!(
-        stdout.contains("SECOND_INIT: ws-observe is already initialized"),
+        stdout.contains("INIT_TEST SECOND_INIT: ws-observe is already initialized"),
         "{stdout}"
     );
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_current_thread_runtime() {
     if !in_child() {
         return;
@@ -121,6 +123,7 @@ fn init_works_on_a_busy_current_thread_runtime() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_init_in_tokio_main_with_every_back_end() {
     if !in_child() {
         return;
@@ -160,6 +163,7 @@ fn init_inside_a_tokio_runtime_with_every_back_end_configured() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_bad_env() {
     if !in_child() {
         return;
@@ -210,6 +214,7 @@ fn address_in_use_is_an_init_error_and_nothing_starts() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_metrics_off() {
     if !in_child() {
         return;
@@ -229,6 +234,7 @@ fn metrics_addr_off_serves_nothing() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_pretty_logs() {
     if !in_child() {
         return;
@@ -261,6 +267,7 @@ fn pretty_format_on_request() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_rust_log_filters() {
     if !in_child() {
         return;
@@ -286,6 +293,7 @@ fn rust_log_filters_log_lines() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_error_line_without_span() {
     if !in_child() {
         return;

@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{assert_ecs_line, json_lines};
 use serde_json::Value;
@@ -77,6 +76,7 @@ fn lookup(room: u32) -> Result<u32, std::io::Error> {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_writes_rotated_files() {
     if !in_child() {
         return;
@@ -112,7 +112,7 @@ fn log_files_rotate_by_size_keep_max_files_and_hold_every_line_as_ecs_json() {
             ("RUST_LOG", "info"),
         ],
     );
-    let stdout_lines = json_lines(&output.stdout);
+    let stdout_lines = output.log_lines();
     // 60 "looking up", 9 handler errors, the hostile and the long line, at least.
     assert!(stdout_lines.len() >= 71, "{output}");
     for line in &stdout_lines {
@@ -139,11 +139,7 @@ fn log_files_rotate_by_size_keep_max_files_and_hold_every_line_as_ecs_json() {
         file_lines.extend(lines.into_iter().map(str::to_owned));
     }
     // The files hold the newest lines, exactly as stdout has them, in order, none lost or split.
-    let stdout_raw: Vec<&str> = output
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .collect();
+    let stdout_raw = output.log_line_texts();
     assert!(
         file_lines.len() < stdout_raw.len(),
         "older files were deleted"
@@ -227,6 +223,7 @@ fn bad_log_variables_are_init_errors_naming_the_variable() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_init_refuses() {
     if !in_child() {
         return;
@@ -267,6 +264,7 @@ fn unusable_log_dir_stdout_off_alone_and_consent_without_key_are_refused() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_loses_its_log_dir() {
     if !in_child() {
         return;
@@ -320,6 +318,7 @@ fn lines_the_disk_refuses_are_counted_as_dropped_and_the_handler_goes_on() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_pretty_with_files() {
     if !in_child() {
         return;
@@ -345,7 +344,7 @@ fn pretty_stdout_still_writes_json_files() {
     );
     assert!(output.stdout.contains("looking up"), "{output}");
     assert!(
-        json_lines(&output.stdout).is_empty(),
+        !output.log_line_texts().iter().any(|l| l.starts_with('{')),
         "stdout is pretty: {output}"
     );
     let files: String = log_files(&dir).into_iter().map(|(_, text)| text).collect();
@@ -360,6 +359,7 @@ fn pretty_stdout_still_writes_json_files() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_failed_init_then_init() {
     if !in_child() {
         return;
@@ -409,6 +409,7 @@ fn a_failed_init_leaves_no_consent_journal_behind() {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_pseudonymizes_before_init() {
     if !in_child() {
         return;
@@ -433,7 +434,8 @@ fn the_random_key_warning_reaches_the_logs_even_when_first_used_before_init() {
             .contains("WS_OBSERVE_PSEUDONYM_KEY is not set"),
         "{output}"
     );
-    let warnings = json_lines(&output.stdout)
+    let warnings = output
+        .log_lines()
         .into_iter()
         .filter(|l| {
             l["log.level"] == "warn"
@@ -466,6 +468,7 @@ async fn subscribe(email: &str, plan: u32) -> Result<(), Refused> {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_redacts() {
     if !in_child() {
         return;
@@ -519,7 +522,7 @@ fn redacted_arguments_are_keyed_pseudonyms_and_never_their_value() {
             "part of the raw value in the output:\n{text}"
         );
     }
-    let lines = json_lines(&first.stdout);
+    let lines = first.log_lines();
     assert_eq!(json_lines(&first_files).len(), lines.len());
     let inside: Vec<&Value> = lines
         .iter()
@@ -548,7 +551,8 @@ fn without_a_key_pseudonyms_use_a_random_key_and_say_so() {
     let (second, _) = run_redacting_child("random-2", None);
     assert_ne!(first.value("pseudonym"), second.value("pseudonym"));
     assert!(!first.stdout.contains(EMAIL) && !first.stdout.contains("alice"));
-    let warnings: Vec<Value> = json_lines(&first.stdout)
+    let warnings: Vec<Value> = first
+        .log_lines()
         .into_iter()
         .filter(|l| l["log.level"] == "warn" && l["log.logger"] == "ws_observe")
         .collect();
@@ -565,6 +569,7 @@ fn without_a_key_pseudonyms_use_a_random_key_and_say_so() {
 // ---- Consent journal. ----
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_records_consent_then_hangs() {
     if !in_child() {
         return;
@@ -596,27 +601,19 @@ fn the_consent_journal_survives_sigkill_right_after_record() {
     use ws_observe::runtime::consent::{Decision, Journal};
     let dir = temp_dir("consent");
     let path = dir.join("consent.jsonl");
-    let mut process = child_command(
-        "child_records_consent_then_hangs",
+    let test = "child_records_consent_then_hangs";
+    let command = child_command(
+        test,
         &[
             ("WS_OBSERVE_CONSENT_LOG", path.to_str().unwrap()),
             ("WS_OBSERVE_PSEUDONYM_KEY", KEY),
             ("WS_OBSERVE_CONSENT_POLICY_VERSION", "2026-11"),
             ("RUST_LOG", "off"),
         ],
-    )
-    .stderr(Stdio::inherit())
-    .spawn()
-    .unwrap();
-    let stdout = BufReader::new(process.stdout.take().unwrap());
-    let mut lines = stdout.lines();
-    let recorded = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|line| line.contains(&format!("{MARKER} recorded=")));
-    process.kill().unwrap(); // SIGKILL
-    process.wait().unwrap();
-    assert!(recorded.is_some(), "the child never reported");
+    );
+    let process = common::child::RunningChild::spawn(command, test, MARKER);
+    process.wait_for_stdout(&format!("{MARKER} recorded=21"), common::child::CHILD_LIMIT);
+    process.kill(); // SIGKILL
 
     let journal = Journal::open(
         &path,

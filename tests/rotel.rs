@@ -113,6 +113,7 @@ fn rotel_e2e_handler(fail: bool) -> Result<(), Declined> {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_exports_to_the_collector() {
     if !common::child::in_child() {
         return;
@@ -124,21 +125,20 @@ fn child_exports_to_the_collector() {
 }
 
 fn export_through(protocol: &str, endpoint: String, service: &str) {
-    let mut command = common::child::command("child_exports_to_the_collector");
-    command
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
-        .env("OTEL_SERVICE_NAME", service)
-        .env("OTEL_BSP_SCHEDULE_DELAY", "50");
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "child failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    common::child::run(
+        "child_exports_to_the_collector",
+        "ROTEL_TEST",
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_SERVICE_NAME", service),
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+        ],
     );
 }
 
 #[test]
+#[ignore = "needs scripts/install-backends.sh"]
 fn spans_reach_a_real_collector_over_http_and_grpc() {
     if common::child::in_child() {
         return;

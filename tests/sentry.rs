@@ -105,6 +105,7 @@ fn notice() -> Result<(), std::io::Error> {
 }
 
 #[test]
+#[ignore = "child process: run by its parent test"]
 fn child_raises_alerts() {
     if !common::child::in_child() {
         return;
@@ -121,27 +122,21 @@ fn alerts_become_sentry_events_with_level_tags_fingerprint_chain_and_trace() {
         return;
     }
     let (port, received) = receiver();
-    // Trace export to a closed port: spans are not delivered, but they have trace ids.
-    let closed = common::free_port();
-    let output = common::child::command("child_raises_alerts")
-        .env(
-            "SENTRY_DSN",
-            format!("http://public0key@127.0.0.1:{port}/42"),
-        )
-        .env("SENTRY_ENVIRONMENT", "test")
-        .env("SENTRY_RELEASE", "ws-observe-test@1.0")
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{closed}"),
-        )
-        .env("WS_OBSERVE_SHUTDOWN_TIMEOUT", "2s")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    // The handler spans go to an OTLP receiver: the event must name the trace they are in.
+    let collector = common::otlp_receiver::Receiver::start();
+    common::child::run(
+        "child_raises_alerts",
+        "SENTRY_TEST",
+        &[
+            (
+                "SENTRY_DSN",
+                format!("http://public0key@127.0.0.1:{port}/42"),
+            ),
+            ("SENTRY_ENVIRONMENT", "test".into()),
+            ("SENTRY_RELEASE", "ws-observe-test@1.0".into()),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.http_endpoint()),
+            ("WS_OBSERVE_SHUTDOWN_TIMEOUT", "2s".into()),
+        ],
     );
 
     let received = received.lock().unwrap().clone();
@@ -186,9 +181,18 @@ fn alerts_become_sentry_events_with_level_tags_fingerprint_chain_and_trace() {
     );
     assert_eq!(values[1]["value"], "payment failed");
     assert_eq!(values[1]["type"], "sentry::PaymentFailed");
-    let trace_id = event["contexts"]["trace"]["trace_id"].as_str().unwrap();
-    assert_eq!(trace_id.len(), 32);
-    assert_ne!(trace_id, "00000000000000000000000000000000");
+    let spans = collector.wait_for_spans(2, std::time::Duration::from_secs(5));
+    let span_of = |handler: &str| {
+        let found: Vec<_> = spans.iter().filter(|s| s.span.name == handler).collect();
+        assert_eq!(found.len(), 1, "spans named {handler}: {spans:#?}");
+        found[0].clone()
+    };
+    let charge_span = span_of("charge");
+    assert_eq!(
+        event["contexts"]["trace"]["trace_id"],
+        charge_span.trace_id(),
+        "the event links to the failed call's trace: {event:#}"
+    );
     // No personal data: the card number argument, an IP, a user or a host name never appear.
     let raw = serde_json::to_string(&envelope.lines).unwrap();
     assert!(!raw.contains("4111"), "{raw}");
@@ -200,4 +204,15 @@ fn alerts_become_sentry_events_with_level_tags_fingerprint_chain_and_trace() {
     let (_, info) = event_of("notice failed");
     assert_eq!(info["level"], "info");
     assert_eq!(info["exception"]["values"][0]["value"], "just so you know");
+    let notice_span = span_of("notice");
+    assert_ne!(
+        notice_span.trace_id(),
+        charge_span.trace_id(),
+        "two calls, two traces"
+    );
+    assert_eq!(
+        info["contexts"]["trace"]["trace_id"],
+        notice_span.trace_id(),
+        "{info:#}"
+    );
 }

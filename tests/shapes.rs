@@ -482,21 +482,29 @@ fn with_alert_severity() -> Result<(), AppError> {
     Err(AppError("pay"))
 }
 
+#[ws_observe]
+fn observed_only() {}
+
+#[ws_handler]
+fn handler_without_alert() {}
+
 #[test]
 fn severity_reaches_the_runtime() {
+    // A handler is registered at its first call.
     let _ = with_alert_severity();
-    let meta = ws_observe::runtime::handler::registered_handlers()
-        .into_iter()
-        .find(|m| m.name() == "with_alert_severity")
-        .unwrap();
+    observed_only();
+    handler_without_alert();
+    let registered = |name: &str| {
+        ws_observe::runtime::handler::registered_handlers()
+            .into_iter()
+            .find(|m| m.name() == name && m.module() == MODULE)
+            .unwrap_or_else(|| panic!("{name} is not registered"))
+    };
     assert_eq!(
-        meta.severity(),
+        registered("with_alert_severity").severity(),
         Some(ws_observe::runtime::alert::Severity::Critical)
     );
-    let plain = ws_observe::runtime::handler::registered_handlers()
-        .into_iter()
-        .find(|m| m.name() == "sync_free" || m.name() == "original_name");
-    if let Some(plain) = plain {
-        assert_eq!(plain.severity(), None);
-    }
+    // `#[ws_observe]` never alerts; `#[ws_handler]` without `alert` neither.
+    assert_eq!(registered("observed_only").severity(), None);
+    assert_eq!(registered("handler_without_alert").severity(), None);
 }

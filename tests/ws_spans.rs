@@ -4,10 +4,12 @@
 mod common;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use common::spans::capture;
 use futures_util::{SinkExt, StreamExt};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{Instrument, Level};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -129,28 +131,41 @@ fn an_application_type_named_message_records_nothing() {
     assert!(!span.fields.contains_key("ws.message.kind"), "{span:?}");
 }
 
+/// Keeps every span the SDK ends, for a test to read its parent link.
+#[derive(Clone, Debug, Default)]
+struct Recorded(Arc<Mutex<Vec<SpanData>>>);
+
+impl SpanExporter for Recorded {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = opentelemetry_sdk::error::OTelSdkResult> + Send {
+        self.0.lock().unwrap().extend(batch);
+        std::future::ready(Ok(()))
+    }
+}
+
 #[test]
 fn handshake_traceparent_becomes_the_parent_of_the_connection_span() {
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let recorded = Recorded::default();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(recorded.clone())
+        .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("ws-observe-test")));
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent_span_id = "00f067aa0ba902b7";
     let runtime = runtime();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let (connection_trace, connection_parent) = runtime.block_on(async {
+    let connection_span_id = runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let websocket = ws::accept(tcp).await.unwrap();
             let context = websocket.span().context();
-            let span = context.span();
-            let span_context = span.span_context();
-            (
-                span_context.trace_id().to_string(),
-                span_context.span_id().to_string(),
-            )
+            context.span().span_context().span_id().to_string()
+            // The connection span ends here, with the websocket.
         });
         let mut request = format!("ws://{addr}").into_client_request().unwrap();
         request.headers_mut().insert(
@@ -165,14 +180,26 @@ fn handshake_traceparent_becomes_the_parent_of_the_connection_span() {
             .unwrap();
         server.await.unwrap()
     });
+    let spans = recorded.0.lock().unwrap().clone();
+    let connection = spans
+        .iter()
+        .find(|s| s.name == "ws.connection")
+        .unwrap_or_else(|| panic!("no connection span ended: {spans:#?}"));
     assert_eq!(
-        connection_trace, trace_id,
+        connection.span_context.span_id().to_string(),
+        connection_span_id
+    );
+    assert_eq!(
+        connection.span_context.trace_id().to_string(),
+        trace_id,
         "the connection span continues the caller's trace"
     );
-    assert_ne!(
-        connection_parent, parent_span_id,
-        "it is a new span in that trace"
+    assert_eq!(
+        connection.parent_span_id.to_string(),
+        parent_span_id,
+        "its parent is the caller's span"
     );
+    assert!(connection.parent_span_is_remote, "{connection:#?}");
 }
 
 #[test]

@@ -184,12 +184,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The JSON log lines of a process's output (lines of the test harness are skipped); each
-/// must parse.
+/// The lines of `text` (a log file, a buffer of log lines) as JSON: every non-empty line must
+/// be a JSON object. For a child's stdout, see `ChildOutput::log_lines`.
 pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
-        .filter(|line| line.starts_with('{'))
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
+            assert!(value.is_object(), "not a JSON object: {line:?}");
+            value
+        })
         .collect()
 }
 

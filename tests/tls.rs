@@ -248,7 +248,7 @@ fn child_calls_over_tls() {
     let telemetry = ws_observe::runtime::init().expect("init");
     pay().unwrap_err();
     drop(telemetry);
-    for line in ws_observe::runtime::metrics::render().lines() {
+    for line in ws_observe::runtime::render().lines() {
         if line.starts_with("ws_alerts_total{") || line.starts_with("ws_observe_spans_dropped") {
             println!("{MARKER} {line}");
         }

@@ -23,15 +23,16 @@ pub(crate) fn check(model: &Model, errors: &mut Vec<syn::Error>) {
     }
     check_redacted(model, errors);
     if let syn::ReturnType::Type(_, ty) = &function.sig.output
-        && let syn::Type::Never(never) = &**ty {
-            errors.push(syn::Error::new_spanned(
-                never,
-                format!(
-                    "{} cannot measure a function that never returns: its calls would never finish",
-                    kind.attribute()
-                ),
-            ));
-        }
+        && let syn::Type::Never(never) = &**ty
+    {
+        errors.push(syn::Error::new_spanned(
+            never,
+            format!(
+                "{} cannot measure a function that never returns: its calls would never finish",
+                kind.attribute()
+            ),
+        ));
+    }
 }
 
 /// Each name in `redact(...)` must be an argument bound to a plain name (so the generated code

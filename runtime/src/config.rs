@@ -490,6 +490,9 @@ mod tests {
                 "alert-http",
             ));
         }
+        if cfg!(not(feature = "env-filter")) {
+            lacking.push(("RUST_LOG", "info,[conn]=debug", "env-filter"));
+        }
         if cfg!(not(feature = "sentry")) {
             lacking.push(("SENTRY_DSN", "https://key@sentry.example/1", "sentry"));
         }

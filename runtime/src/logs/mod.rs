@@ -29,7 +29,7 @@ use std::sync::Mutex;
 
 use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::filter::Targets;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_subscriber::{Layer, Registry};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -63,8 +63,21 @@ pub(crate) fn level_filter(
     match targets {
         Some(targets) => Box::new(targets),
         // Validated by the setter; parse_lossy cannot fail here.
-        None => Box::new(EnvFilter::builder().parse_lossy(directives)),
+        #[cfg(feature = "env-filter")]
+        None => Box::new(tracing_subscriber::EnvFilter::builder().parse_lossy(directives)),
+        // The setter refused what Targets cannot read; an empty value is the default.
+        #[cfg(not(feature = "env-filter"))]
+        None => {
+            let _ = directives;
+            Box::new(default_targets())
+        }
     }
+}
+
+/// What an empty `RUST_LOG` means: `error` for every target, as EnvFilter's default is.
+#[cfg(not(feature = "env-filter"))]
+pub(crate) fn default_targets() -> Targets {
+    Targets::new().with_default(tracing::Level::ERROR)
 }
 
 /// `directives` as `Targets` when they are plain `target=level` ones. `Targets` would read
@@ -306,8 +319,9 @@ mod tests {
 
     #[test]
     fn the_cheap_filter_decides_as_env_filter_would() {
-        for (directives, expected) in [
-            ("info", &["app::db INFO", "other WARN"][..]),
+        let mut cases: Vec<(&str, &[&str])> = vec![
+            ("", &[][..]),
+            ("info", &["app::db INFO", "other WARN"]),
             ("warn", &["other WARN"]),
             ("off", &[]),
             (
@@ -318,16 +332,19 @@ mod tests {
                 "app::db=off,app=trace,info",
                 &["app DEBUG", "other WARN", "app_extra TRACE"],
             ),
-            // A span directive needs EnvFilter: `other` at debug only inside `conn`.
-            (
+        ];
+        // A span directive needs EnvFilter: `other` at debug only inside `conn`.
+        if cfg!(feature = "env-filter") {
+            cases.push((
                 "info,[conn]=debug",
                 &["app::db INFO", "other WARN", "other DEBUG"],
-            ),
-            (
+            ));
+            cases.push((
                 "info,[conn]",
                 &["app::db INFO", "other WARN", "other DEBUG"],
-            ),
-        ] {
+            ));
+        }
+        for (directives, expected) in cases {
             assert_eq!(passing(directives), expected, "RUST_LOG={directives}");
         }
     }

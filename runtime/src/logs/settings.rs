@@ -3,8 +3,6 @@
 
 use std::io::Write;
 
-use tracing_subscriber::EnvFilter;
-
 use crate::env_value::{non_empty, parse_positive, parse_switch};
 use crate::error::InitError;
 use crate::vars;
@@ -135,13 +133,7 @@ impl LogSettings {
 
     /// Sets the log and span filter (`RUST_LOG` syntax, e.g. `info,my_app=debug`).
     pub fn set_filter(&mut self, filter: &str) -> Result<(), InitError> {
-        EnvFilter::builder()
-            .parse(filter)
-            .map_err(|e| InitError::InvalidValue {
-                var: vars::RUST_LOG,
-                value: filter.to_owned(),
-                expected: format!("a tracing filter such as `info,my_app=debug` ({e})"),
-            })?;
+        check_filter(filter)?;
         self.filter = filter.to_owned();
         Ok(())
     }
@@ -165,6 +157,39 @@ impl LogSettings {
     pub fn stdout(&self) -> bool {
         self.stdout
     }
+}
+
+/// A `RUST_LOG` value as EnvFilter reads it.
+#[cfg(feature = "env-filter")]
+fn check_filter(filter: &str) -> Result<(), InitError> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(filter)
+        .map(|_| ())
+        .map_err(|e| InitError::InvalidValue {
+            var: vars::RUST_LOG,
+            value: filter.to_owned(),
+            expected: format!("a tracing filter such as `info,my_app=debug` ({e})"),
+        })
+}
+
+/// A `RUST_LOG` value of plain `target=level` directives: span and field directives need
+/// EnvFilter, which this build leaves out.
+#[cfg(not(feature = "env-filter"))]
+fn check_filter(filter: &str) -> Result<(), InitError> {
+    if filter.contains(['[', ']', '{', '}']) {
+        return Err(InitError::FeatureDisabled {
+            var: vars::RUST_LOG,
+            feature: "env-filter",
+        });
+    }
+    filter
+        .parse::<tracing_subscriber::filter::Targets>()
+        .map(|_| ())
+        .map_err(|e| InitError::InvalidValue {
+            var: vars::RUST_LOG,
+            value: filter.to_owned(),
+            expected: format!("a tracing filter such as `info,my_app=debug` ({e})"),
+        })
 }
 
 /// `WS_OBSERVE_LOG_DIR` and its companions; the companions without a directory are an error

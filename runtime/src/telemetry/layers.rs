@@ -45,9 +45,13 @@ where
     let filter = match crate::logs::plain_targets(directives) {
         Some(targets) => FilterExt::<S>::boxed(targets),
         // Validated by the setter; parse_lossy cannot fail here.
+        #[cfg(feature = "env-filter")]
         None => {
             FilterExt::<S>::boxed(tracing_subscriber::EnvFilter::builder().parse_lossy(directives))
         }
+        // The setter refused what Targets cannot read; an empty value is the default.
+        #[cfg(not(feature = "env-filter"))]
+        None => FilterExt::<S>::boxed(crate::logs::default_targets()),
     };
     unfiltered::<S>(parts).with_filter(filter).boxed()
 }

@@ -51,7 +51,7 @@ fn register_builtin(registry: &Registry) {
     build_info.set(1);
     must(registry.register(Box::new(build_info)));
 
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", feature = "process"))]
     must(registry.register(Box::new(
         prometheus::process_collector::ProcessCollector::for_self(),
     )));

@@ -245,6 +245,82 @@ fn a_program_with_its_own_tracing_stack_gets_lines_metrics_and_alerts() {
     );
 }
 
+/// Counts the alerts it is given.
+#[derive(Clone, Default)]
+struct CountingSink(Arc<Mutex<usize>>);
+
+impl ws_observe::runtime::alert::AlertSink for CountingSink {
+    fn name(&self) -> &str {
+        "counting"
+    }
+    fn notify(
+        &self,
+        _: &ws_observe::runtime::alert::Notification<'_>,
+    ) -> Result<(), ws_observe::runtime::alert::SinkError> {
+        *self.0.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+#[test]
+#[ignore = "child process: run by its parent test"]
+fn child_init_refused_then_into_layer() {
+    if !in_child() {
+        return;
+    }
+    // The program's own global subscriber is there first.
+    tracing_subscriber::registry().init();
+    let refused_sink = CountingSink::default();
+    let refused = ws_observe::runtime::Config::from_env()
+        .unwrap()
+        .add_alert_sink(refused_sink.clone())
+        .init()
+        .unwrap_err();
+    common::child::report(
+        MARKER,
+        "init_error_names_into_layer",
+        refused.to_string().contains("into_layer"),
+    );
+
+    let sink = CountingSink::default();
+    let (observe, telemetry) = ws_observe::runtime::Config::from_env()
+        .unwrap()
+        .add_alert_sink(sink.clone())
+        .into_layer()
+        .unwrap();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(observe), || {
+        let _ = charge(0);
+    });
+    drop(telemetry);
+    common::child::report(
+        MARKER,
+        "alerts_to_the_refused_init",
+        *refused_sink.0.lock().unwrap(),
+    );
+    common::child::report(MARKER, "alerts_to_into_layer", *sink.0.lock().unwrap());
+}
+
+/// A refused `init()` (another global subscriber) leaves nothing installed: `into_layer()`
+/// works after it, and alerts go to its sinks only.
+#[test]
+fn a_refused_init_leaves_nothing_behind_and_into_layer_works_after_it() {
+    if in_child() {
+        return;
+    }
+    let output = common::child::run(
+        "child_init_refused_then_into_layer",
+        MARKER,
+        &[] as &[(&str, &str)],
+    );
+    assert_eq!(
+        output.value("init_error_names_into_layer"),
+        "true",
+        "{output}"
+    );
+    assert_eq!(output.value("alerts_to_the_refused_init"), "0", "{output}");
+    assert_eq!(output.value("alerts_to_into_layer"), "1", "{output}");
+}
+
 /// `/metrics` serves what is registered on ws-observe's registry and on the `prometheus`
 /// crate's default registry, each family once even when registered on both.
 #[test]

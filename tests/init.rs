@@ -85,7 +85,7 @@ fn init_serves_metrics_and_writes_json_logs_from_a_sync_main() {
     let plain = json.iter().find(|v| v["message"] == "plain event").unwrap();
     assert_eq!(plain["user_field"], 7);
     assert!(
-        stdout.contains("INIT_TEST SECOND_INIT: ws-observe is already initialized"),
+        stdout.contains("INIT_TEST SECOND_INIT: ws-observe is already set up"),
         "{stdout}"
     );
 }

@@ -225,8 +225,8 @@ impl Config {
     ///
     /// ```
     /// use ws_observe_runtime::otlp::{Protocol, TraceExport};
-    /// let config = ws_observe_runtime::Config::default()
-    ///     .with_trace_export(TraceExport::new(Protocol::Grpc, "http://127.0.0.1:4317").unwrap());
+    /// let export = TraceExport::new(Protocol::HttpProtobuf, "http://127.0.0.1:4318").unwrap();
+    /// let config = ws_observe_runtime::Config::default().with_trace_export(export);
     /// # let _ = config;
     /// ```
     pub fn with_trace_export(mut self, export: TraceExport) -> Self {

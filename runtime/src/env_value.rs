@@ -64,6 +64,21 @@ where
         })
 }
 
+/// `url` reduced to its scheme, host and port, for logs and `Debug`: user info, path and query
+/// may hold credentials (a Slack webhook's path is its secret).
+pub(crate) fn url_origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if scheme.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{scheme}://{host}")
+    }
+}
+
 /// An `http://` or `https://` URL with a host.
 pub(crate) fn check_http_url(var: &'static str, url: &str) -> Result<(), InitError> {
     let rest = url
@@ -99,6 +114,19 @@ mod tests {
             let message = parse_duration("V", bad).unwrap_err().to_string();
             assert!(message.contains("for V"), "{bad}: {message}");
         }
+    }
+
+    #[test]
+    fn origins_keep_no_credentials() {
+        assert_eq!(
+            url_origin("https://user:pw@am.example:9093/api?token=x"),
+            "https://am.example:9093"
+        );
+        assert_eq!(
+            url_origin("https://hooks.slack.com/services/T0/B0/secret"),
+            "https://hooks.slack.com"
+        );
+        assert_eq!(url_origin("am.example:9093"), "am.example:9093");
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub enum InitError {
     },
     /// `init()` was already called in this process (the global subscriber cannot be replaced).
     #[error(
-        "ws-observe is already initialized: call `runtime::init()` once per process and keep its guard"
+        "ws-observe is already set up in this process: call `runtime::init()` or \
+         `Config::into_layer()` once and keep the guard it returns"
     )]
     AlreadyInitialized,
     /// A variable (or setter) asks for a part this build was compiled without.

@@ -9,7 +9,7 @@ use super::sinks::SentrySink;
 #[cfg(feature = "alert-http")]
 use super::sinks::{AlertmanagerSink, WebhookSink};
 use super::{AlertSink, Hub, Policy};
-use crate::env_value::{check_http_url, non_empty, parse_duration, parse_positive};
+use crate::env_value::{check_http_url, non_empty, parse_duration, parse_positive, url_origin};
 use crate::error::InitError;
 use crate::vars;
 
@@ -36,8 +36,13 @@ pub struct AlertSettings {
 impl std::fmt::Debug for AlertSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Webhook URLs and DSNs are secrets: only whether they are set is shown.
+        let origins: Vec<String> = self
+            .alertmanager_urls
+            .iter()
+            .map(|u| url_origin(u))
+            .collect();
         f.debug_struct("AlertSettings")
-            .field("alertmanager_urls", &self.alertmanager_urls)
+            .field("alertmanager_urls", &origins)
             .field("webhook", &self.webhook_url.as_ref().map(|_| "<redacted>"))
             .field("sentry", &self.sentry.as_ref().map(|_| "<redacted>"))
             .field("policy", &self.policy)

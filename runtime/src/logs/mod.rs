@@ -196,14 +196,21 @@ pub(crate) fn writers(
     (Writers { primary, files }, guards)
 }
 
+/// Whether pretty lines get colours: only for a human at a terminal (escape codes in a file, a
+/// pipe or a writer of the user's are noise). Asked before [`writers`] takes the writer.
+pub(crate) fn colours(settings: &LogSettings) -> bool {
+    settings.writer.is_none() && std::io::stdout().is_terminal()
+}
+
 /// The output layer of `settings`' format over `writers`: JSON lines, or pretty lines for a
-/// human at stdout with the files kept JSON (they are for shippers). `trace_ids` puts the
-/// OpenTelemetry trace and span ids on JSON lines.
+/// human at stdout (in colour when `ansi`) with the files kept JSON (they are for shippers).
+/// `trace_ids` puts the OpenTelemetry trace and span ids on JSON lines.
 pub(crate) fn output_layer<S>(
     settings: &LogSettings,
     writers: Writers,
     service_name: &str,
     trace_ids: bool,
+    ansi: bool,
 ) -> Box<dyn Layer<S> + Send + Sync + 'static>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
@@ -213,8 +220,6 @@ where
             .with_trace_ids(trace_ids)
             .boxed(),
         LogFormat::Pretty => {
-            // Colours only for a human at a terminal: escape codes in a file or a pipe are noise.
-            let ansi = settings.writer.is_none() && std::io::stdout().is_terminal();
             let pretty = tracing_subscriber::fmt::layer()
                 .pretty()
                 .with_ansi(ansi)

@@ -8,12 +8,14 @@ use tracing_subscriber::registry::LookupSpan;
 use super::start::Parts;
 
 /// The layer [`Config::into_layer`](crate::Config::into_layer) returns: ws-observe's log lines
-/// and span export behind its own `RUST_LOG` filter, for any subscriber with `LookupSpan`
-/// (`tracing_subscriber::registry()` and what is layered on it).
+/// and span export behind its own `RUST_LOG` filter (a per-layer filter), for
+/// `tracing_subscriber::registry()` and what is layered on it (per-layer filters need the
+/// `Registry` underneath).
 pub type ObserveLayer<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
 
 /// The output and export layers without a filter (`init()` puts a global one in front).
-pub(super) fn unfiltered<S>(parts: &Parts) -> ObserveLayer<S>
+/// `trace_ids`: JSON lines carry the current OpenTelemetry trace and span ids.
+pub(super) fn unfiltered<S>(parts: &Parts, trace_ids: bool) -> ObserveLayer<S>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
@@ -21,7 +23,8 @@ where
         &parts.logs,
         parts.writers.clone(),
         &parts.service_name,
-        parts.exports_spans(),
+        trace_ids,
+        parts.colours,
     );
     #[cfg(feature = "otlp")]
     let output = {
@@ -53,5 +56,9 @@ where
         #[cfg(not(feature = "env-filter"))]
         None => FilterExt::<S>::boxed(crate::logs::default_targets()),
     };
-    unfiltered::<S>(parts).with_filter(filter).boxed()
+    // Trace ids whenever OpenTelemetry is built in: the program's own OpenTelemetry layer may
+    // be the one that records the spans.
+    unfiltered::<S>(parts, cfg!(feature = "otlp"))
+        .with_filter(filter)
+        .boxed()
 }

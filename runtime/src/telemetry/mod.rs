@@ -99,15 +99,17 @@ impl Config {
                     Box::new(
                         Registry::default()
                             .with(filter)
-                            .with(layers::unfiltered::<_>(&parts)),
+                            .with(layers::unfiltered::<_>(&parts, parts.exports_spans())),
                     )
                 }
             };
+        // Nothing is installed before the subscriber is: if another one is there already,
+        // everything started is stopped again and `into_layer()` remains possible.
+        if let Err(error) = tracing::subscriber::set_global_default(subscriber) {
+            parts.abandon();
+            return Err(InitError::SubscriberAlreadySet(error));
+        }
         parts.install_alerts();
-        // The guard is not returned: someone else owns the global subscriber for good, and
-        // ws-observe stays marked as started.
-        tracing::subscriber::set_global_default(subscriber)
-            .map_err(InitError::SubscriberAlreadySet)?;
         Ok(parts.finish())
     }
 
@@ -116,9 +118,15 @@ impl Config {
     /// any global subscriber, and returns the `tracing` layer that writes ws-observe's log
     /// lines and exports its spans, for a subscriber of your own, with the guard.
     ///
-    /// The layer carries its own `RUST_LOG` filter (a per-layer filter), so your other layers
-    /// see what their own filters let through. Alerts raised by handlers reach every sink as
-    /// under `init()`.
+    /// The layer carries its own `RUST_LOG` filter (a per-layer filter, which needs
+    /// `tracing_subscriber::registry()` underneath), so your other layers see what their own
+    /// filters let through. Alerts raised by handlers reach every sink as under `init()`.
+    ///
+    /// With trace export configured (`OTEL_EXPORTER_OTLP_ENDPOINT`), the layer includes
+    /// ws-observe's `tracing-opentelemetry` layer. If your stack has an OpenTelemetry layer of
+    /// its own, call [`disable_trace_export`](Self::disable_trace_export) first: two such layers
+    /// on one subscriber conflict (tracing-opentelemetry panics on the second one's span data),
+    /// and yours exports the handler spans anyway; log lines still carry their trace ids.
     ///
     /// ```no_run
     /// use tracing_subscriber::layer::SubscriberExt;

@@ -29,6 +29,8 @@ pub(super) struct Parts {
     #[cfg(feature = "otlp")]
     pub(super) tracer: Option<SdkTracer>,
     pub(super) service_name: String,
+    /// Pretty lines in colour (asked before the writer was taken).
+    pub(super) colours: bool,
     hub: Arc<Hub>,
     privacy: Privacy,
     telemetry: Telemetry,
@@ -81,6 +83,7 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
     };
     let alerts = std::mem::take(&mut config.alerts);
     let hub = alerts.start(&service_name)?;
+    let colours = crate::logs::colours(&config.logs);
     let (writers, log_guards) = crate::logs::writers(&mut config.logs, log_files);
     Ok(Parts {
         logs: config.logs,
@@ -88,6 +91,7 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
         #[cfg(feature = "otlp")]
         tracer,
         service_name,
+        colours,
         hub,
         privacy,
         telemetry: Telemetry {
@@ -102,6 +106,13 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
 }
 
 impl Parts {
+    /// Stops what was started (listener, export, writers, the hub's threads; nothing was
+    /// installed) and lets a later start try again.
+    pub(super) fn abandon(self) {
+        drop(self);
+        STARTED.store(false, Ordering::SeqCst);
+    }
+
     /// Whether spans are exported (the OpenTelemetry layer needs the registry).
     pub(super) fn exports_spans(&self) -> bool {
         #[cfg(feature = "otlp")]
@@ -121,11 +132,19 @@ impl Parts {
         self.privacy.install();
         if let Some(addr) = self.telemetry.metrics_addr() {
             if !addr.ip().is_loopback() && !self.telemetry.metrics_token {
-                tracing::warn!(
-                    target: "ws_observe",
-                    %addr,
-                    "/metrics listens beyond loopback; protect it with WS_OBSERVE_METRICS_TOKEN or a firewall"
-                );
+                // From into_layer() no subscriber listens yet: this one must not be lost.
+                if tracing::dispatcher::has_been_set() {
+                    tracing::warn!(
+                        target: "ws_observe",
+                        %addr,
+                        "/metrics listens beyond loopback; protect it with WS_OBSERVE_METRICS_TOKEN or a firewall"
+                    );
+                } else {
+                    eprintln!(
+                        "ws-observe: /metrics listens on {addr}, beyond loopback, without a \
+                         token; protect it with WS_OBSERVE_METRICS_TOKEN or a firewall"
+                    );
+                }
             }
             tracing::info!(target: "ws_observe", %addr, "serving /metrics and /healthz");
         }

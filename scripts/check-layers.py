@@ -29,14 +29,59 @@ LAYERS = [
 ROOT_FILES = {"lib.rs"}
 
 PATH = re.compile(r"\b(?:\$?crate)((?:::\w+)+)|\b((?:super::)+)(\w+)")
-GROUP = re.compile(r"\bcrate::\{([^}]*)\}")
-SUPER_GROUP = re.compile(r"\b((?:super::)+)\{([^}]*)\}")
+GROUP_START = re.compile(r"\b(\$?crate|(?:super::)*super)::\{")
+# `super::*` is left alone: in a file's inline `mod tests` it names the file's own module.
+GLOB = re.compile(r"\$?\bcrate::\*")
+STRING = re.compile(r'r(#*)"(?:.|\n)*?"\1|b?"(?:[^"\\]|\\.)*"|\'(?:[^\'\\\n]|\\[^\']+)\'')
 
 
 def strip_comments(text):
-    """Removes // comments (doc comments included) and /* */ blocks, keeping strings."""
+    """Removes string and char literals (a path in a message is not an import), then //
+    comments (doc comments included) and /* */ blocks."""
+    text = STRING.sub('""', text)
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     return "\n".join(re.sub(r"//.*$", "", line) for line in text.split("\n"))
+
+
+def group_items(text, start):
+    """The top-level items of the `{...}` group opening at `start` (nested groups kept whole)."""
+    depth, item, items = 0, "", []
+    for ch in text[start:]:
+        if ch == "{":
+            depth += 1
+            if depth == 1:
+                continue
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        if ch == "," and depth == 1:
+            items.append(item)
+            item = ""
+        else:
+            item += ch
+    items.append(item)
+    return [i.strip() for i in items if i.strip()]
+
+
+def root_reexports(src):
+    """Names `lib.rs` re-exports (`pub use module::{a, b as c}`), mapped to their module: a
+    path through the crate root's re-export is an import of that module."""
+    path = os.path.join(src, "lib.rs")
+    if not os.path.exists(path):
+        return {}
+    text = strip_comments(open(path, encoding="utf-8").read())
+    names = {}
+    for m in re.finditer(r"\bpub\s+use\s+(?:crate::)?(\w+)::([^;]*);", text):
+        module, rest = m.group(1), m.group(2).strip()
+        rest = rest[1:-1] if rest.startswith("{") else rest
+        for item in rest.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            alias = item.split(" as ")[-1].strip().split("::")[-1].strip("{} ")
+            names[alias] = module
+    return names
 
 
 def top_module(src, path):
@@ -58,6 +103,8 @@ def depth(src, path):
 def edges(src):
     found = {}
     modules = set()
+    reexports = root_reexports(src)
+    globs = []
     for dirpath, _, files in os.walk(src):
         for f in files:
             if not f.endswith(".rs"):
@@ -69,17 +116,16 @@ def edges(src):
             modules.add(me)
             text = strip_comments(open(path, encoding="utf-8").read())
             targets = set()
-            for m in GROUP.finditer(text):
-                for item in m.group(1).split(","):
-                    name = item.strip().split("::")[0].strip()
+            if GLOB.search(text):
+                globs.append(path)
+            for m in GROUP_START.finditer(text):
+                prefix = m.group(1)
+                if "crate" not in prefix and prefix.count("super") < depth(src, path):
+                    continue
+                for item in group_items(text, m.end() - 1):
+                    name = re.split(r"::|\s", item)[0].strip()
                     if name:
                         targets.add(name)
-            for m in SUPER_GROUP.finditer(text):
-                if m.group(1).count("super::") >= depth(src, path):
-                    for item in m.group(2).split(","):
-                        name = item.strip().split("::")[0].split(" ")[0].strip()
-                        if name:
-                            targets.add(name)
             for m in PATH.finditer(text):
                 if m.group(1):
                     targets.add(m.group(1).split("::")[1])
@@ -88,9 +134,10 @@ def edges(src):
                     if ups >= depth(src, path):
                         targets.add(m.group(3))
             for t in targets:
+                t = t if t in modules or t not in reexports else reexports[t]
                 if t != me:
                     found.setdefault(me, {}).setdefault(t, path)
-    return modules, found
+    return modules, found, globs
 
 
 def layer_of(module):
@@ -134,10 +181,13 @@ def cycles(graph):
 
 
 def check(src):
-    modules, found = edges(src)
+    modules, found, globs = edges(src)
     # Only edges between the crate's own top-level modules (not macros such as `classify`).
     graph = {m: {t: p for t, p in ts.items() if t in modules} for m, ts in found.items()}
     problems = []
+    for path in globs:
+        problems.append(f"glob import of the crate root in {os.path.relpath(path, src)}: "
+                        f"it hides what the module imports; name the items")
     for module in sorted(modules):
         if layer_of(module) is None:
             problems.append(f"module `{module}` is in no layer: add it to LAYERS in "
@@ -168,6 +218,14 @@ PLANTS = [
     ("alert/mod.rs", "\nuse crate::{config::Config as _Planted};\n",
      "subsystem `alert` imports composition `config`"),
     ("stray.rs", "use crate::vars;\n", "module `stray` is in no layer"),
+    ("timestamp.rs", "\nfn _planted() { let _ = crate::registry(); }\n",
+     "leaf `timestamp` imports composition `telemetry`"),
+    ("timestamp.rs", "\nuse crate::{error::InitError, config::Config as _P};\n",
+     "leaf `timestamp` imports composition `config`"),
+    ("timestamp.rs", "\nuse crate::{alert::{Severity as _S}, telemetry::init as _I};\n",
+     "leaf `timestamp` imports composition `telemetry`"),
+    ("timestamp.rs", "\n#[allow(unused_imports)]\nuse crate::*;\n",
+     "glob import of the crate root"),
 ]
 
 
@@ -194,7 +252,7 @@ def self_test(src):
 
 
 def graph_text(src):
-    modules, found = edges(src)
+    modules, found, _ = edges(src)
     lines = []
     for index, (name, names) in enumerate(LAYERS):
         for module in sorted(names & modules):

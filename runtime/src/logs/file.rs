@@ -2,7 +2,7 @@
 //! log shippers (Promtail, Filebeat) globbing `{dir}/*.log` see every line exactly once.
 //!
 //! Hand a [`RotatingFile`] to [`Config::with_log_writer`](crate::Config::with_log_writer):
-//! `init()` puts the non-blocking queue in front of it, which writes one whole line per
+//! `init()` puts its non-blocking queue in front of it, which writes one whole line per
 //! `write` call. The shipper-safe rules:
 //!
 //! - a written file is never renamed or truncated: rotation opens a *new* file, so a shipper's
@@ -18,9 +18,9 @@
 //! let dir = std::env::temp_dir().join(format!("ws-observe-doc-mod-{}", std::process::id()));
 //! let file = RotatingFile::new(&dir, "app", Rotation::Daily, Some(100 << 20), Some(7))?;
 //! // What `init()` does with `Config::with_log_writer(file)`.
-//! let (mut writer, guard) = tracing_appender::non_blocking(file);
+//! let mut writer = std::io::LineWriter::new(file);
 //! writer.write_all(b"{\"message\":\"hello\"}\n")?;
-//! drop(guard); // Flushes: the line is in the file.
+//! drop(writer); // Flushes: the line is in the file.
 //!
 //! let names: Vec<_> = std::fs::read_dir(&dir)?.collect::<Result<_, _>>()?;
 //! assert_eq!(names.len(), 1);

@@ -17,6 +17,7 @@ mod escape;
 mod fields;
 pub mod file;
 mod json;
+mod queue;
 mod settings;
 mod subscriber;
 
@@ -27,7 +28,10 @@ pub use subscriber::JsonSubscriber;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, NonBlockingBuilder, WorkerGuard};
+pub(crate) use queue::QueueGuard;
+use queue::QueuedWriter;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::{Layer, Registry};
 
@@ -39,7 +43,7 @@ use crate::vars;
 /// Lines queued and not yet written; past this, lines are dropped and counted.
 const QUEUE_LINES: usize = 128 * 1024;
 
-static DROP_COUNTERS: Mutex<Vec<ErrorCounter>> = Mutex::new(Vec::new());
+static DROP_COUNTERS: Mutex<Vec<Arc<AtomicU64>>> = Mutex::new(Vec::new());
 
 /// Log lines dropped so far by every writer ws-observe started.
 pub(crate) fn dropped_lines() -> u64 {
@@ -47,7 +51,7 @@ pub(crate) fn dropped_lines() -> u64 {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .map(|c| c.dropped_lines() as u64)
+        .map(|c| c.load(Ordering::Relaxed))
         .sum::<u64>()
         + file::lines_failed()
 }
@@ -159,16 +163,13 @@ fn file_prefix(service: &str) -> String {
 }
 
 /// A writer behind its own non-blocking queue and thread, its drops counted.
-fn non_blocking(writer: Box<dyn Write + Send>, thread: &str) -> (NonBlocking, WorkerGuard) {
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(QUEUE_LINES)
-        .thread_name(thread)
-        .finish(writer);
+fn non_blocking(writer: Box<dyn Write + Send>, thread: &str) -> (QueuedWriter, QueueGuard) {
+    let (writer, guard, dropped) =
+        queue::queued(writer, QUEUE_LINES, thread).expect("start a log writer thread");
     DROP_COUNTERS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .push(writer.error_counter());
+        .push(dropped);
     (writer, guard)
 }
 
@@ -177,7 +178,7 @@ fn non_blocking(writer: Box<dyn Write + Send>, thread: &str) -> (NonBlocking, Wo
 pub(crate) fn writers(
     settings: &mut LogSettings,
     files: Option<file::RotatingFile>,
-) -> (Writers, Vec<WorkerGuard>) {
+) -> (Writers, Vec<QueueGuard>) {
     let mut guards = Vec::new();
     let primary = settings.stdout.then(|| {
         let writer = settings
@@ -256,8 +257,8 @@ pub(crate) fn register_metrics(registry: &prometheus::Registry) -> prometheus::R
 /// clone (queue handles) writes each line.
 #[derive(Clone)]
 pub(crate) struct Writers {
-    primary: Option<NonBlocking>,
-    files: Option<NonBlocking>,
+    primary: Option<QueuedWriter>,
+    files: Option<QueuedWriter>,
 }
 
 impl<'a> MakeWriter<'a> for Writers {

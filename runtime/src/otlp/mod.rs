@@ -89,6 +89,13 @@ pub fn tracer_provider(
         .build())
 }
 
+impl Pipeline {
+    /// Bounds the flush on drop to `timeout` (what is left of the guard's shutdown time).
+    pub(crate) fn set_shutdown_timeout(&mut self, timeout: Duration) {
+        self.shutdown_timeout = timeout;
+    }
+}
+
 impl Drop for Pipeline {
     fn drop(&mut self) {
         // Bounded even when the collector hangs: the export thread is left behind, not waited for.

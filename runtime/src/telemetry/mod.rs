@@ -61,9 +61,26 @@ impl Telemetry {
 }
 
 impl Drop for Telemetry {
+    /// One bound for everything, even when every back-end hangs: queued alerts, then the
+    /// listener, then span export share the shutdown time but a reserve, which the log lines
+    /// written meanwhile get last.
     fn drop(&mut self) {
-        // Queued alerts first (bounded), then the fields: spans, then the log lines.
-        crate::alert::flush(self.shutdown_timeout);
+        let started = std::time::Instant::now();
+        let deadline = started + self.shutdown_timeout;
+        let reserve = (self.shutdown_timeout / 4).min(std::time::Duration::from_millis(250));
+        let before_logs = deadline - reserve;
+        crate::alert::flush(before_logs.saturating_duration_since(started));
+        drop(self.metrics.take());
+        #[cfg(feature = "otlp")]
+        if let Some(mut export) = self._trace_export.take() {
+            export.set_shutdown_timeout(
+                before_logs.saturating_duration_since(std::time::Instant::now()),
+            );
+            drop(export);
+        }
+        for guard in self._log_guards.drain(..) {
+            guard.finish(deadline);
+        }
     }
 }
 

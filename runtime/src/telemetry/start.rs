@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 #[cfg(feature = "otlp")]
 use opentelemetry_sdk::trace::SdkTracer;
-use tracing_appender::non_blocking::WorkerGuard;
 
 use super::Telemetry;
 use super::privacy::Privacy;
@@ -153,4 +152,4 @@ impl Parts {
 }
 
 /// The guards a `Telemetry` owns, in drop order after the alert flush.
-pub(super) type LogGuards = Vec<WorkerGuard>;
+pub(super) type LogGuards = Vec<crate::logs::QueueGuard>;

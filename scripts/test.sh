@@ -29,7 +29,7 @@ echo "test.sh: ${#entries[@]} child_* entries run by their parents only"
 cargo test --workspace -- --include-ignored --exact "${skips[@]}"
 # Each optional part on its own, so none rots: the runtime with no optional feature, then with
 # each one alone (lints and unit tests), and the facade without its defaults.
-for features in "" otlp otlp-grpc sentry alert-http env-filter process; do
+for features in "" otlp otlp-grpc sentry alert-http env-filter process privacy; do
     cargo clippy -p ws-observe-runtime --no-default-features --features "$features" --lib -- -D warnings
     cargo test -p ws-observe-runtime --no-default-features --features "$features" --lib
 done

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::alert::{AlertSettings, AlertSink, Policy};
+#[cfg(feature = "privacy")]
 use crate::consent::ConsentSettings;
 use crate::env_value::parse_duration;
 use crate::error::InitError;
@@ -45,7 +46,9 @@ pub struct Config {
     pub(crate) trace_export: Option<TraceExport>,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) alerts: AlertSettings,
+    #[cfg(feature = "privacy")]
     pub(crate) pseudonym_key: Option<Vec<u8>>,
+    #[cfg(feature = "privacy")]
     pub(crate) consent: ConsentSettings,
 }
 
@@ -63,7 +66,9 @@ impl Default for Config {
             trace_export: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             alerts: AlertSettings::default(),
+            #[cfg(feature = "privacy")]
             pseudonym_key: None,
+            #[cfg(feature = "privacy")]
             consent: ConsentSettings::default(),
         }
     }
@@ -83,12 +88,13 @@ impl std::fmt::Debug for Config {
         f.field("metrics", &self.metrics)
             .field("logs", &self.logs)
             .field("service_name", &self.service_name())
-            .field("alerts", &self.alerts)
-            .field(
-                "pseudonym_key",
-                &self.pseudonym_key.as_ref().map(|_| "<redacted>"),
-            )
-            .field("consent", &self.consent);
+            .field("alerts", &self.alerts);
+        #[cfg(feature = "privacy")]
+        f.field(
+            "pseudonym_key",
+            &self.pseudonym_key.as_ref().map(|_| "<redacted>"),
+        )
+        .field("consent", &self.consent);
         #[cfg(feature = "otlp")]
         f.field("trace_export", &self.trace_export);
         f.finish_non_exhaustive()
@@ -117,12 +123,16 @@ impl Config {
             #[cfg(feature = "otlp")]
             trace_export: crate::otlp::from_vars(&lookup)?,
             alerts: AlertSettings::from_vars(&lookup)?,
+            #[cfg(feature = "privacy")]
             pseudonym_key: crate::privacy::key_from_vars(&lookup)?,
+            #[cfg(feature = "privacy")]
             consent: ConsentSettings::from_vars(&lookup)?,
             ..Config::default()
         };
         #[cfg(not(feature = "otlp"))]
         refuse_trace_export(&lookup)?;
+        #[cfg(not(feature = "privacy"))]
+        refuse_privacy(&lookup)?;
         if let Some(value) = lookup(vars::SERVICE_NAME) {
             config = config.set_service_name(&value)?;
             config.service_name_from_env = Some(config.service_name.clone());
@@ -277,6 +287,7 @@ impl Config {
         self
     }
 
+    #[cfg(feature = "privacy")]
     /// Keys the pseudonyms of `redact(...)` and [`privacy::pseudonymize`](crate::privacy::pseudonymize)
     /// (any secret bytes, at least 16). From `WS_OBSERVE_PSEUDONYM_KEY`, the variable's text
     /// (trimmed) is the key as it is, not decoded: `openssl rand -hex 32` gives a good one,
@@ -294,6 +305,7 @@ impl Config {
         Ok(self)
     }
 
+    #[cfg(feature = "privacy")]
     /// Opens the consent journal at `path` (see [`consent`](crate::consent)); `init()` refuses
     /// it without a pseudonym key.
     pub fn set_consent_log(mut self, path: impl Into<std::path::PathBuf>) -> Self {
@@ -301,6 +313,7 @@ impl Config {
         self
     }
 
+    #[cfg(feature = "privacy")]
     /// The privacy policy version written on each consent line (e.g. `2026-01`).
     pub fn set_consent_policy_version(mut self, version: &str) -> Result<Self, InitError> {
         self.consent.set_policy_version(version)?;
@@ -317,6 +330,25 @@ impl Config {
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.addr
     }
+}
+
+/// Without the `privacy` feature, its variables are errors naming the feature: a key or a
+/// journal the operator configured must not be silently ignored.
+#[cfg(not(feature = "privacy"))]
+fn refuse_privacy(lookup: &impl Fn(&str) -> Option<String>) -> Result<(), InitError> {
+    for var in [
+        vars::PSEUDONYM_KEY,
+        vars::CONSENT_LOG,
+        vars::CONSENT_POLICY_VERSION,
+    ] {
+        if crate::env_value::non_empty(lookup, var).is_some() {
+            return Err(InitError::FeatureDisabled {
+                var,
+                feature: "privacy",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Without the `otlp` feature, an endpoint variable is an error naming the feature, rather
@@ -492,6 +524,18 @@ mod tests {
         }
         if cfg!(not(feature = "env-filter")) {
             lacking.push(("RUST_LOG", "info,[conn]=debug", "env-filter"));
+        }
+        if cfg!(not(feature = "privacy")) {
+            lacking.push((
+                "WS_OBSERVE_PSEUDONYM_KEY",
+                "a secret key of 16 bytes",
+                "privacy",
+            ));
+            lacking.push((
+                "WS_OBSERVE_CONSENT_LOG",
+                "/var/lib/app/consent.log",
+                "privacy",
+            ));
         }
         if cfg!(not(feature = "sentry")) {
             lacking.push(("SENTRY_DSN", "https://key@sentry.example/1", "sentry"));

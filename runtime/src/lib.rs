@@ -37,11 +37,13 @@ pub mod vars;
 
 // Subsystems: each owns its settings and registers its counters into the registry it is given.
 pub mod alert;
+#[cfg(feature = "privacy")]
 pub mod consent;
 pub mod handler;
 pub mod logs;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "privacy")]
 pub mod privacy;
 pub mod ws;
 
@@ -76,7 +78,25 @@ pub mod __private {
         check_user_field, instrument,
     };
     pub use crate::message as message_probe;
+    #[cfg(feature = "privacy")]
     pub use crate::privacy::__redacted;
+    #[cfg(not(feature = "privacy"))]
+    pub use no_privacy::__redacted;
+
+    /// `redact(...)` in a build without the `privacy` feature: a compile error at the argument.
+    #[cfg(not(feature = "privacy"))]
+    mod no_privacy {
+        #[diagnostic::on_unimplemented(
+            message = "`redact(...)` needs ws-observe's `privacy` cargo feature, which this build leaves out",
+            label = "no pseudonym can be computed for this argument",
+            note = "enable it: `ws-observe = {{ version = \"0.1\", features = [\"privacy\"] }}`"
+        )]
+        pub trait NeedsThePrivacyFeature {}
+
+        pub fn __redacted<T: NeedsThePrivacyFeature + ?Sized>(_: &T) -> &'static str {
+            ""
+        }
+    }
     pub use crate::span_schema::__pass_span_values as pass_span_values;
     pub use tracing::Level;
 }

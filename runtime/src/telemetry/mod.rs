@@ -3,6 +3,7 @@
 //! The only module that knows every subsystem.
 
 mod layers;
+#[cfg(feature = "privacy")]
 mod privacy;
 mod registry;
 mod start;

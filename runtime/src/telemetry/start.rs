@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use opentelemetry_sdk::trace::SdkTracer;
 
 use super::Telemetry;
+#[cfg(feature = "privacy")]
 use super::privacy::Privacy;
 use crate::alert::Hub;
 use crate::config::Config;
@@ -31,6 +32,7 @@ pub(super) struct Parts {
     /// Pretty lines in colour (asked before the writer was taken).
     pub(super) colours: bool,
     hub: Arc<Hub>,
+    #[cfg(feature = "privacy")]
     privacy: Privacy,
     telemetry: Telemetry,
 }
@@ -46,6 +48,7 @@ pub(super) fn start(config: Config) -> Result<Parts, InitError> {
 fn start_parts(mut config: Config) -> Result<Parts, InitError> {
     let service_name = config.service_name().to_owned();
     // What can fail on bad input comes first, before anything is started.
+    #[cfg(feature = "privacy")]
     let privacy = Privacy::prepare(&config)?;
     let log_files = crate::logs::open_files(&config.logs, &service_name)?;
     // The handler clock calibrates on first use, which can take a few milliseconds: pay it
@@ -92,6 +95,7 @@ fn start_parts(mut config: Config) -> Result<Parts, InitError> {
         service_name,
         colours,
         hub,
+        #[cfg(feature = "privacy")]
         privacy,
         telemetry: Telemetry {
             metrics,
@@ -128,6 +132,7 @@ impl Parts {
     /// Installs the privacy state and returns the guard; logs where `/metrics` is served
     /// (through whatever subscriber is installed by then).
     pub(super) fn finish(self) -> Telemetry {
+        #[cfg(feature = "privacy")]
         self.privacy.install();
         if let Some(addr) = self.telemetry.metrics_addr() {
             if !addr.ip().is_loopback() && !self.telemetry.metrics_token {

@@ -89,6 +89,7 @@
 //! table with defaults. [`runtime::Config`] does the same in code. A malformed value is a
 //! [`runtime::InitError`] naming the variable and the value.
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 /// Measures a function: metrics and a span; never alerts. See the [crate docs](crate).
 ///

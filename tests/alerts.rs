@@ -29,8 +29,6 @@ use ws_observe::ws_handler;
 
 const MODULE: &str = module_path!();
 const SERVICE: &str = "alerts-test";
-/// On top of a configured shutdown timeout: process scheduling on a loaded two-core machine.
-const SLACK: Duration = Duration::from_secs(2);
 /// A child still running after this is killed and the test fails: a hang must not stall the run.
 const CHILD_LIMIT: Duration = Duration::from_secs(30);
 /// How long a child waits for the parent's go-ahead at most (below `CHILD_LIMIT`).

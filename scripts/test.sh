@@ -34,6 +34,9 @@ for features in "" otlp otlp-grpc sentry alert-http env-filter process privacy; 
     cargo test -p ws-observe-runtime --no-default-features --features "$features" --lib
 done
 cargo clippy -p ws-observe --no-default-features --lib -- -D warnings
-# The three crates package as they would be published (each built from its package).
+# The three crates package as they would be published (each built from its package). Cargo
+# unpacks the packaged crates like downloaded ones and reuses an earlier unpacked copy of the
+# same version, so a second run on a changed tree would verify the old sources: remove them.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ws-observe-{macros-,runtime-,}[0-9]*
 cargo package --workspace
 bash scripts/smoke-echo.sh

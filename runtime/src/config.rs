@@ -320,9 +320,10 @@ impl Config {
         Ok(self)
     }
 
-    /// Bounds how long dropping the `Telemetry` guard may take (default 5 s).
+    /// Bounds how long dropping the `Telemetry` guard may take (default 5 s; at most ten
+    /// years, longer is taken as ten years).
     pub fn set_shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
+        self.shutdown_timeout = timeout.min(crate::env_value::MAX_DURATION);
         self
     }
 
@@ -566,5 +567,27 @@ mod tests {
                 .is_ok()
             );
         }
+    }
+
+    /// Values that would overflow an `Instant` are errors naming the variable, not panics.
+    #[test]
+    fn durations_too_long_for_a_clock_are_refused() {
+        for var in [
+            "WS_OBSERVE_SHUTDOWN_TIMEOUT",
+            "WS_OBSERVE_ALERT_RESOLVE_AFTER",
+            "WS_OBSERVE_ALERT_RESEND_INTERVAL",
+            "WS_OBSERVE_ALERT_DEDUPE_WINDOW",
+        ] {
+            for value in ["99999999999999999999", "18446744073709551615s", "1e300h"] {
+                let message = from(&[(var, value)]).unwrap_err().to_string();
+                assert!(message.contains(var), "{message}");
+            }
+        }
+        let huge = Config::default().set_shutdown_timeout(Duration::MAX);
+        assert!(
+            std::time::Instant::now()
+                .checked_add(huge.shutdown_timeout * 2)
+                .is_some()
+        );
     }
 }

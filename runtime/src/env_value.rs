@@ -11,12 +11,17 @@ pub(crate) fn non_empty(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> 
     lookup(var).filter(|value| !value.trim().is_empty())
 }
 
-/// A duration such as `90s`, `5m`, `500ms` or `1h` (a bare number is seconds).
+/// The longest duration a setting takes: far beyond any sensible timeout or interval, and far
+/// from the point where adding it (twice) to the current `Instant` would overflow.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// A duration such as `90s`, `5m`, `500ms` or `1h` (a bare number is seconds), at most ten
+/// years.
 pub(crate) fn parse_duration(var: &'static str, value: &str) -> Result<Duration, InitError> {
     let invalid = || InitError::InvalidValue {
         var,
         value: value.to_owned(),
-        expected: "a duration such as `90s`, `5m`, `500ms` or `1h`".into(),
+        expected: "a duration such as `90s`, `5m`, `500ms` or `1h`, at most ten years".into(),
     };
     let text = value.trim();
     let split = text
@@ -31,7 +36,10 @@ pub(crate) fn parse_duration(var: &'static str, value: &str) -> Result<Duration,
         "h" => number * 3600.0,
         _ => return Err(invalid()),
     };
-    Duration::try_from_secs_f64(seconds).map_err(|_| invalid())
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|duration| *duration <= MAX_DURATION)
+        .ok_or_else(invalid)
 }
 
 /// `on`/`off` (also `true`/`false`, `1`/`0`).
@@ -86,9 +94,10 @@ pub(crate) fn check_http_url(var: &'static str, url: &str) -> Result<(), InitErr
         .or_else(|| url.strip_prefix("https://"));
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
+        // The origin only: a webhook URL's path is its secret.
         _ => Err(InitError::InvalidValue {
             var,
-            value: url.to_owned(),
+            value: url_origin(url),
             expected: "an http:// or https:// URL such as `http://127.0.0.1:9093`".into(),
         }),
     }
@@ -110,7 +119,14 @@ mod tests {
             parse_duration("V", " 1h ").unwrap(),
             Duration::from_secs(3600)
         );
-        for bad in ["", "5 parsecs", "-1s", "1e999s"] {
+        for bad in [
+            "",
+            "5 parsecs",
+            "-1s",
+            "1e999s",
+            "99999999999999999999",
+            "3650000h",
+        ] {
             let message = parse_duration("V", bad).unwrap_err().to_string();
             assert!(message.contains("for V"), "{bad}: {message}");
         }

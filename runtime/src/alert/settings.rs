@@ -137,7 +137,15 @@ impl AlertSettings {
     }
 
     /// Replaces the policy (deduplication, rate limit, lifecycle).
-    pub fn set_policy(&mut self, policy: Policy) {
+    pub fn set_policy(&mut self, mut policy: Policy) {
+        // No instant plus these may overflow: longer than ten years is taken as ten years.
+        for duration in [
+            &mut policy.dedupe_window,
+            &mut policy.resolve_after,
+            &mut policy.resend_interval,
+        ] {
+            *duration = (*duration).min(crate::env_value::MAX_DURATION);
+        }
         self.policy = policy;
     }
 
@@ -176,7 +184,11 @@ impl AlertSettings {
             let sink = AlertmanagerSink::new(alertmanager_urls.clone(), service, active_for)
                 .map_err(|e| InitError::InvalidValue {
                     var: vars::ALERTMANAGER_URL,
-                    value: alertmanager_urls.join(","),
+                    value: alertmanager_urls
+                        .iter()
+                        .map(|u| url_origin(u))
+                        .collect::<Vec<_>>()
+                        .join(","),
                     expected: format!("a usable URL ({e})"),
                 })?;
             sinks.push(Box::new(sink));
@@ -185,7 +197,7 @@ impl AlertSettings {
         if let Some(url) = &webhook_url {
             let sink = WebhookSink::new(url, service).map_err(|e| InitError::InvalidValue {
                 var: vars::ALERT_WEBHOOK_URL,
-                value: url.clone(),
+                value: url_origin(url),
                 expected: format!("a usable URL ({e})"),
             })?;
             sinks.push(Box::new(sink));
@@ -195,7 +207,7 @@ impl AlertSettings {
             let sink = SentrySink::new(dsn, environment.clone(), release.clone()).map_err(|e| {
                 InitError::InvalidValue {
                     var: vars::SENTRY_DSN,
-                    value: dsn.clone(),
+                    value: "<redacted>".into(),
                     expected: format!("a usable Sentry DSN ({e})"),
                 }
             })?;
@@ -221,7 +233,7 @@ fn check_dsn(dsn: &str) -> Result<(), InitError> {
         .map(|_| ())
         .map_err(|e| InitError::InvalidValue {
             var: vars::SENTRY_DSN,
-            value: dsn.to_owned(),
+            value: "<redacted>".into(),
             expected: format!("a Sentry DSN such as `https://<key>@<host>/<project>` ({e})"),
         })
 }

@@ -269,7 +269,7 @@ impl Worker {
                 self.last_failure_logged = Some(now);
                 tracing::warn!(
                     target: "ws_observe::otlp",
-                    endpoint = %self.settings.endpoint,
+                    endpoint = %crate::env_value::url_origin(&self.settings.endpoint),
                     %error,
                     spans = count,
                     "span export failed; the spans are dropped and counted in ws_observe_spans_dropped_total"

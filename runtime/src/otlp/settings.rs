@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::env_value::url_origin;
 use crate::error::InitError;
 
 pub use crate::vars::otlp as vars;
@@ -29,8 +30,8 @@ pub enum Sampling {
     ParentBased(Box<Sampling>),
 }
 
-/// Where and how spans are exported.
-#[derive(Clone, Debug, PartialEq)]
+/// Where and how spans are exported. Its `Debug` shows header names, never their values.
+#[derive(Clone, PartialEq)]
 pub struct TraceExport {
     /// The transport.
     pub protocol: Protocol,
@@ -50,6 +51,27 @@ pub struct TraceExport {
     pub max_batch_size: usize,
     /// How long a partial batch waits before it is sent.
     pub schedule_delay: Duration,
+}
+
+impl std::fmt::Debug for TraceExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, _)| (name.as_str(), "<redacted>"))
+            .collect();
+        f.debug_struct("TraceExport")
+            .field("protocol", &self.protocol)
+            .field("endpoint", &url_origin(&self.endpoint))
+            .field("headers", &headers)
+            .field("timeout", &self.timeout)
+            .field("sampling", &self.sampling)
+            .field("resource", &self.resource)
+            .field("max_queue_size", &self.max_queue_size)
+            .field("max_batch_size", &self.max_batch_size)
+            .field("schedule_delay", &self.schedule_delay)
+            .finish()
+    }
 }
 
 impl TraceExport {
@@ -191,7 +213,7 @@ fn check_endpoint(
     if endpoint.starts_with("https://") && protocol == Protocol::Grpc {
         return Err(invalid(
             var,
-            endpoint,
+            &url_origin(endpoint),
             "an `http://` endpoint: TLS for OTLP/gRPC is not built in yet; \
              use `http/protobuf` over https, or a local collector over http",
         ));
@@ -202,14 +224,14 @@ fn check_endpoint(
     else {
         return Err(invalid(
             var,
-            endpoint,
+            &url_origin(endpoint),
             "a URL such as `http://127.0.0.1:4318`",
         ));
     };
     if rest.is_empty() || rest.starts_with('/') {
         return Err(invalid(
             var,
-            endpoint,
+            &url_origin(endpoint),
             "a URL with a host, such as `http://127.0.0.1:4318`",
         ));
     }
@@ -242,6 +264,12 @@ fn parse_millis(var: &'static str, value: &str) -> Result<Duration, InitError> {
 /// `key=value,key2=value2` with percent-encoded values (W3C Baggage style, as the
 /// specification says for headers and resource attributes).
 fn parse_pairs(var: &'static str, value: &str) -> Result<Vec<(String, String)>, InitError> {
+    // Header values are credentials (API keys): an error names the variable, never the value.
+    let value_shown = if var == vars::HEADERS || var == vars::TRACES_HEADERS {
+        "<redacted>"
+    } else {
+        value
+    };
     value
         .split(',')
         .filter(|pair| !pair.trim().is_empty())
@@ -249,9 +277,11 @@ fn parse_pairs(var: &'static str, value: &str) -> Result<Vec<(String, String)>, 
             let (key, val) = pair
                 .split_once('=')
                 .filter(|(k, _)| !k.trim().is_empty())
-                .ok_or_else(|| invalid(var, value, "`key=value` pairs separated by commas"))?;
+                .ok_or_else(|| {
+                    invalid(var, value_shown, "`key=value` pairs separated by commas")
+                })?;
             let decoded = percent_decode(val.trim())
-                .ok_or_else(|| invalid(var, value, "valid percent-encoding"))?;
+                .ok_or_else(|| invalid(var, value_shown, "valid percent-encoding"))?;
             Ok((key.trim().to_owned(), decoded))
         })
         .collect()
@@ -435,10 +465,13 @@ mod tests {
                 pairs.remove(0);
             }
             let message = read(&pairs).unwrap_err().to_string();
-            assert!(
-                message.contains(var) && message.contains(value),
-                "{message}"
-            );
+            assert!(message.contains(var), "{message}");
+            if var == "OTEL_EXPORTER_OTLP_HEADERS" {
+                // Header values are credentials: never repeated.
+                assert!(!message.contains(value), "{message}");
+            } else {
+                assert!(message.contains(value), "{message}");
+            }
         }
     }
 }

@@ -67,8 +67,12 @@ impl Drop for Telemetry {
     /// written meanwhile get last.
     fn drop(&mut self) {
         let started = std::time::Instant::now();
-        let deadline = started + self.shutdown_timeout;
-        let reserve = (self.shutdown_timeout / 4).min(std::time::Duration::from_millis(250));
+        // Durations are at most ten years (env_value), but a setter takes any.
+        let deadline = started
+            .checked_add(self.shutdown_timeout)
+            .unwrap_or(started + std::time::Duration::from_secs(24 * 3600));
+        let reserve = (deadline - started) / 4;
+        let reserve = reserve.min(std::time::Duration::from_millis(250));
         let before_logs = deadline - reserve;
         crate::alert::flush(before_logs.saturating_duration_since(started));
         drop(self.metrics.take());

@@ -98,7 +98,9 @@ impl AlertSink for AlertmanagerSink {
                 .and_then(|response| response.error_for_status());
             match result {
                 Ok(_) => delivered = true,
-                Err(error) => last_error = Some(Box::new(error)),
+                Err(error) => {
+                    last_error = Some(crate::http_client::request_error(url, error).into())
+                }
             }
         }
         match (delivered, last_error) {

@@ -162,7 +162,7 @@ impl Transport for EnvelopeTransport {
                     .send()
                     .and_then(|r| r.error_for_status())
                     .map(|_| ())
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| crate::http_client::request_error(&self.url, e))
             });
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
     }

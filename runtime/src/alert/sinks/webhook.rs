@@ -74,8 +74,9 @@ impl AlertSink for WebhookSink {
             .post(&self.url)
             .header("content-type", "application/json")
             .body(body.to_string())
-            .send()?
-            .error_for_status()?;
+            .send()
+            .and_then(|response| response.error_for_status())
+            .map_err(|error| crate::http_client::request_error(&self.url, error))?;
         Ok(())
     }
 }

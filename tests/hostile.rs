@@ -1,8 +1,8 @@
 //! Hostile configurations and bad days, as an attacker or an operator would try them. Here:
 //! no secret of the configuration (the webhook URL's path, the Sentry DSN's key, an OTLP
 //! header, the `/metrics` token, the pseudonym key) leaves through stdout, stderr, log lines,
-//! `/metrics`, an `InitError` or a `{:?}`, even after every delivery has failed; and operator
-//! values that would overflow a clock are errors, not panics.
+//! `/metrics`, an `InitError` or a `{:?}`, even after every delivery has failed; a sink of the
+//! user's that panics is counted failed and keeps delivering.
 //!
 //! `init()` installs process-wide state, so the program runs in a child process of this test
 //! binary (`child_*`, ignored: only its parent runs it).
@@ -177,4 +177,90 @@ fn no_secret_leaves_through_output_errors_debug_or_metrics() {
     ] {
         assert!(!everything.contains(secret), "the {what} leaked: {output}");
     }
+}
+
+/// A sink of the user's that panics on its first notification.
+#[derive(Clone, Default)]
+struct PanicsOnce(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl ws_observe::runtime::alert::AlertSink for PanicsOnce {
+    fn name(&self) -> &str {
+        "panics_once"
+    }
+    fn notify(
+        &self,
+        _: &ws_observe::runtime::alert::Notification<'_>,
+    ) -> Result<(), ws_observe::runtime::alert::SinkError> {
+        let seen = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if seen == 0 {
+            panic!("a bug in the user's sink");
+        }
+        Ok(())
+    }
+}
+
+#[test]
+#[ignore = "child process: run by its parent test"]
+fn child_with_a_panicking_sink() {
+    if !in_child() {
+        return;
+    }
+    use ws_observe::runtime::alert::{self, Alert, Severity};
+    let sink = PanicsOnce::default();
+    let telemetry = Config::from_env()
+        .unwrap()
+        .add_alert_sink(sink.clone())
+        .init()
+        .unwrap();
+    for n in 0..3 {
+        alert::raise(Alert::new(Severity::Warning, format!("manual alert {n}")));
+        // One at a time: the first must reach the sink (and panic) before the next.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while sink.0.load(std::sync::atomic::Ordering::SeqCst) <= n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let page = ws_observe::runtime::render();
+    for result in ["sent", "failed"] {
+        let value = common::sample(
+            &page,
+            "ws_alerts_total",
+            &[
+                ("severity", "warning"),
+                ("sink", "panics_once"),
+                ("result", result),
+            ],
+        )
+        .unwrap_or(-1.0);
+        common::child::report(MARKER, result, value);
+    }
+    common::child::report(
+        MARKER,
+        "notified",
+        sink.0.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    drop(telemetry);
+}
+
+#[test]
+fn a_panicking_sink_is_counted_failed_and_keeps_delivering() {
+    if in_child() {
+        return;
+    }
+    let output = common::child::run(
+        "child_with_a_panicking_sink",
+        MARKER,
+        &[] as &[(&str, &str)],
+    );
+    assert_eq!(output.value("notified"), "3", "{output}");
+    assert_eq!(output.value("failed"), "1", "{output}");
+    assert_eq!(output.value("sent"), "2", "{output}");
+    let panics_logged = output
+        .log_lines()
+        .iter()
+        .filter(|line| {
+            line["message"] == "alert sink panicked; its deliveries that panic count as failed"
+        })
+        .count();
+    assert_eq!(panics_logged, 1, "{output}");
 }

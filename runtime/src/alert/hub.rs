@@ -6,6 +6,7 @@
 //! the sink's queue is full), `sent` or `failed` (after bounded retries), so the counts add up.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -431,6 +432,8 @@ fn deliver_loop(
     // A sink's own HTTP calls must not be traced into the export pipeline.
     #[cfg(feature = "otlp")]
     let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+    // A panic is logged once per sink; each one still counts as a failed delivery.
+    let mut panicked = false;
     while let Ok(job) = jobs.recv() {
         let (alert, kind) = match job {
             Job::Deliver(alert, kind) => (alert, kind),
@@ -445,16 +448,31 @@ fn deliver_loop(
             DeliveryKind::Resolved => Notification::Resolved(&alert),
         };
         let mut outcome = Err(String::new());
+        let mut this_panicked = false;
         for attempt in 0..attempts {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(200 << (attempt - 1).min(4)));
             }
-            match sink.notify(&notification) {
-                Ok(()) => {
+            // A sink of the user's may panic: the delivery fails, the sink's thread lives on.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| sink.notify(&notification))) {
+                Ok(Ok(())) => {
                     outcome = Ok(());
                     break;
                 }
-                Err(error) => outcome = Err(error.to_string()),
+                Ok(Err(error)) => outcome = Err(error.to_string()),
+                Err(_) => {
+                    if !panicked {
+                        panicked = true;
+                        tracing::error!(
+                            target: "ws_observe::alert",
+                            sink = sink.name(),
+                            "alert sink panicked; its deliveries that panic count as failed"
+                        );
+                    }
+                    outcome = Err("the sink panicked".to_owned());
+                    this_panicked = true;
+                    break;
+                }
             }
         }
         if let DeliveryKind::Firing = kind {
@@ -463,7 +481,9 @@ fn deliver_loop(
                 Err(_) => counters.settle(alert.severity, FAILED),
             }
         }
-        if let Err(error) = outcome {
+        if let Err(error) = outcome
+            && !this_panicked
+        {
             tracing::warn!(target: "ws_observe::alert", sink = sink.name(), %error, summary = %alert.summary, "alert delivery failed");
         }
     }

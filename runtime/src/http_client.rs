@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// A failed request as a sink error: the origin it went to and what failed, with the causes,
 /// but never the URL's path or query (a Slack webhook's path is its secret) nor user info.
+#[cfg(any(feature = "alert-http", feature = "sentry"))]
 pub(crate) fn request_error(url: &str, error: reqwest::Error) -> String {
     let error = error.without_url();
     let mut text = format!("{}: {error}", crate::env_value::url_origin(url));

@@ -131,15 +131,30 @@ pub(crate) fn open_files(
 }
 
 /// Creates and removes a file in `dir`: a directory that exists but cannot be written (a
-/// volume owned by another user) must fail `init()`, not lose every line afterwards.
+/// volume owned by another user) must fail `init()`, not lose every line afterwards. The name
+/// is new each time (`create_new`): processes sharing the directory, such as containers whose
+/// process is PID 1 each, never probe, or remove, one another's file.
 fn probe_writable(dir: &std::path::Path) -> std::io::Result<()> {
-    let probe = dir.join(format!(".ws-observe-write-probe-{}", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&probe)?;
-    std::fs::remove_file(&probe)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut last = None;
+    for attempt in 0..8u32 {
+        let probe = dir.join(format!(
+            ".ws-observe-write-probe-{}-{nanos:09}-{attempt}",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&probe)
+        {
+            Ok(_) => return std::fs::remove_file(&probe),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => last = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free probe name")))
 }
 
 /// The service name as a file-name prefix: path separators and dots would confuse the
@@ -293,7 +308,22 @@ mod tests {
     use tracing_subscriber::layer::{Context, SubscriberExt};
     use tracing_subscriber::{Layer, Registry};
 
-    use super::{level_filter, plain_targets};
+    use super::{level_filter, plain_targets, probe_writable};
+
+    /// Another process's probe (here: a directory where the old fixed name pointed) neither
+    /// blocks nor is touched by ours.
+    #[test]
+    fn the_write_probe_never_meets_another_process_probe() {
+        let dir = std::env::temp_dir().join(format!("ws-observe-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let theirs = dir.join(format!(".ws-observe-write-probe-{}", std::process::id()));
+        std::fs::create_dir_all(&theirs).unwrap();
+        probe_writable(&dir).unwrap();
+        assert!(theirs.is_dir(), "the other probe stays");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(left.len(), 1, "ours is removed: {left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// Records the target and level of every event that passes the filter.
     struct Seen(Arc<Mutex<Vec<String>>>);

@@ -337,38 +337,25 @@ impl Config {
 /// journal the operator configured must not be silently ignored.
 #[cfg(not(feature = "privacy"))]
 fn refuse_privacy(lookup: &impl Fn(&str) -> Option<String>) -> Result<(), InitError> {
-    for var in [
+    let privacy = [
         vars::PSEUDONYM_KEY,
         vars::CONSENT_LOG,
         vars::CONSENT_POLICY_VERSION,
-    ] {
-        if crate::env_value::non_empty(lookup, var).is_some() {
-            return Err(InitError::FeatureDisabled {
-                var,
-                feature: "privacy",
-            });
-        }
-    }
-    Ok(())
+    ];
+    crate::env_value::refuse_unbuilt(lookup, &privacy, "privacy")
 }
 
 /// Without the `otlp` feature, an endpoint variable is an error naming the feature, rather
 /// than spans silently going nowhere (unless `OTEL_SDK_DISABLED=true` says export is off).
 #[cfg(not(feature = "otlp"))]
 fn refuse_trace_export(lookup: &impl Fn(&str) -> Option<String>) -> Result<(), InitError> {
-    use crate::env_value::non_empty;
     use crate::vars::otlp;
-    let disabled = non_empty(lookup, otlp::SDK_DISABLED)
+    let disabled = crate::env_value::non_empty(lookup, otlp::SDK_DISABLED)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    for var in [otlp::TRACES_ENDPOINT, otlp::ENDPOINT] {
-        if !disabled && non_empty(lookup, var).is_some() {
-            return Err(InitError::FeatureDisabled {
-                var,
-                feature: "otlp",
-            });
-        }
+    if disabled {
+        return Ok(());
     }
-    Ok(())
+    crate::env_value::refuse_unbuilt(lookup, &[otlp::TRACES_ENDPOINT, otlp::ENDPOINT], "otlp")
 }
 
 #[cfg(test)]

@@ -15,6 +15,20 @@ pub(crate) fn non_empty(lookup: &impl Fn(&str) -> Option<String>, var: &str) -> 
 /// from the point where adding it (twice) to the current `Instant` would overflow.
 pub(crate) const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
+/// Refuses the first of `vars` that is set: it asks for `feature`, which this build leaves
+/// out. Compiled out does not mean silently ignored.
+#[cfg_attr(all(feature = "otlp", feature = "privacy"), allow(dead_code))]
+pub(crate) fn refuse_unbuilt(
+    lookup: &impl Fn(&str) -> Option<String>,
+    vars: &[&'static str],
+    feature: &'static str,
+) -> Result<(), InitError> {
+    match vars.iter().find(|var| non_empty(lookup, var).is_some()) {
+        Some(var) => Err(InitError::FeatureDisabled { var, feature }),
+        None => Ok(()),
+    }
+}
+
 /// A duration such as `90s`, `5m`, `500ms` or `1h` (a bare number is seconds), at most ten
 /// years.
 pub(crate) fn parse_duration(var: &'static str, value: &str) -> Result<Duration, InitError> {

@@ -32,7 +32,9 @@ pub(crate) use queue::QueueGuard;
 use queue::QueuedWriter;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::Filter;
 use tracing_subscriber::{Layer, Registry};
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -56,32 +58,57 @@ pub(crate) fn dropped_lines() -> u64 {
         + file::lines_failed()
 }
 
-/// The global filter for a `RUST_LOG` value. Plain `target=level` directives (the usual case)
-/// get `Targets`, which decides once per callsite and keeps no per-span state; `EnvFilter`
-/// takes a shared lock on every span enter, exit and close (contended between worker
-/// threads), so it is used only when the value needs it: span or field directives.
-pub(crate) fn level_filter(
-    directives: &str,
-    targets: Option<Targets>,
-) -> Box<dyn Layer<Registry> + Send + Sync> {
+/// The filter a `RUST_LOG` value needs. Plain `target=level` directives (the usual case) get
+/// `Targets`, which decides once per callsite and keeps no per-span state; `EnvFilter` takes a
+/// shared lock on every span enter, exit and close (contended between worker threads), so it
+/// is used only when the value needs it: span or field directives.
+// Built once at start-up and consumed at once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Chosen {
+    Targets(Targets),
+    #[cfg(feature = "env-filter")]
+    Env(tracing_subscriber::EnvFilter),
+}
+
+fn choose(directives: &str, targets: Option<Targets>) -> Chosen {
     match targets {
-        Some(targets) => Box::new(targets),
+        Some(targets) => Chosen::Targets(targets),
         // Validated by the setter; parse_lossy cannot fail here.
         #[cfg(feature = "env-filter")]
-        None => Box::new(tracing_subscriber::EnvFilter::builder().parse_lossy(directives)),
-        // The setter refused what Targets cannot read; an empty value is the default.
+        None => Chosen::Env(tracing_subscriber::EnvFilter::builder().parse_lossy(directives)),
+        // The setter refused what Targets cannot read; an empty value means `error` for every
+        // target, as EnvFilter's default is.
         #[cfg(not(feature = "env-filter"))]
         None => {
             let _ = directives;
-            Box::new(default_targets())
+            Chosen::Targets(Targets::new().with_default(tracing::Level::ERROR))
         }
     }
 }
 
-/// What an empty `RUST_LOG` means: `error` for every target, as EnvFilter's default is.
-#[cfg(not(feature = "env-filter"))]
-pub(crate) fn default_targets() -> Targets {
-    Targets::new().with_default(tracing::Level::ERROR)
+/// The global filter `init()` puts in front of the registry (`targets`: [`plain_targets`] of
+/// the same value, already worked out by the caller).
+pub(crate) fn level_filter(
+    directives: &str,
+    targets: Option<Targets>,
+) -> Box<dyn Layer<Registry> + Send + Sync> {
+    match choose(directives, targets) {
+        Chosen::Targets(targets) => Box::new(targets),
+        #[cfg(feature = "env-filter")]
+        Chosen::Env(filter) => Box::new(filter),
+    }
+}
+
+/// The same decision as a per-layer filter, for the composable layer.
+pub(crate) fn per_layer_filter<S>(directives: &str) -> Box<dyn Filter<S> + Send + Sync + 'static>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    match choose(directives, plain_targets(directives)) {
+        Chosen::Targets(targets) => FilterExt::<S>::boxed(targets),
+        #[cfg(feature = "env-filter")]
+        Chosen::Env(filter) => FilterExt::<S>::boxed(filter),
+    }
 }
 
 /// `directives` as `Targets` when they are plain `target=level` ones. `Targets` would read

@@ -116,7 +116,7 @@ fn invalid(var: &'static str, value: &str, expected: &str) -> InitError {
 pub(crate) fn from_vars(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<TraceExport>, InitError> {
-    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let get = |name: &str| crate::env_value::non_empty(&lookup, name);
     if let Some(disabled) = get(vars::SDK_DISABLED) {
         match disabled.trim().to_ascii_lowercase().as_str() {
             "true" => return Ok(None),

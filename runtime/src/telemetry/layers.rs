@@ -2,7 +2,6 @@
 //! pretty, to stdout and files) and, with export on, the OpenTelemetry layer.
 
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::registry::LookupSpan;
 
 use super::start::Parts;
@@ -44,18 +43,7 @@ pub(super) fn filtered<S>(parts: &Parts) -> ObserveLayer<S>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
-    let directives = parts.logs.filter();
-    let filter = match crate::logs::plain_targets(directives) {
-        Some(targets) => FilterExt::<S>::boxed(targets),
-        // Validated by the setter; parse_lossy cannot fail here.
-        #[cfg(feature = "env-filter")]
-        None => {
-            FilterExt::<S>::boxed(tracing_subscriber::EnvFilter::builder().parse_lossy(directives))
-        }
-        // The setter refused what Targets cannot read; an empty value is the default.
-        #[cfg(not(feature = "env-filter"))]
-        None => FilterExt::<S>::boxed(crate::logs::default_targets()),
-    };
+    let filter = crate::logs::per_layer_filter::<S>(parts.logs.filter());
     // Trace ids whenever OpenTelemetry is built in: the program's own OpenTelemetry layer may
     // be the one that records the spans.
     unfiltered::<S>(parts, cfg!(feature = "otlp"))
